@@ -1,0 +1,86 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Server } from 'node:http';
+import type { Knex } from 'knex';
+import { createApp } from '../api/app';
+import { loadConfig } from '../config/env';
+import { logger } from '../config/logger';
+import { createDb, migrateLatest } from '../db/knex';
+import { createAuthenticator } from '../ocpp/billing/authenticate';
+import { createBillingHandlers } from '../ocpp/billing/handlers';
+import { createSessionBridge } from '../ocpp/billing/session-bridge';
+import { OcppServer, startOcppServer } from '../ocpp/server';
+import { onShutdown } from './shutdown';
+
+export interface ServerDeps {
+  db: Knex;
+  client: Client;
+  taskQueue: string;
+  host: string;
+  apiPort: number;
+  ocppPort: number;
+}
+
+export interface RunningServer {
+  apiUrl: string;
+  ocppUrl: string;
+  ocpp: OcppServer;
+  close(): Promise<void>;
+}
+
+/** The API and the OCPP bridge: both only translate the outside world into Temporal calls and reads. */
+export async function startBillingServer(deps: ServerDeps): Promise<RunningServer> {
+  const sessions = createSessionBridge(deps.client, deps.taskQueue);
+  const app = createApp({ db: deps.db, runningCost: (id) => sessions.runningCost(id), log: logger });
+  const http: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(deps.apiPort, deps.host, () => resolve(s));
+    s.on('error', reject);
+  });
+  const address = http.address();
+  const apiPort = typeof address === 'object' && address ? address.port : deps.apiPort;
+  const ocpp = await startOcppServer({
+    port: deps.ocppPort,
+    host: deps.host,
+    authenticate: createAuthenticator(deps.db),
+    handlers: createBillingHandlers({ db: deps.db, sessions, heartbeatIntervalSeconds: 300 }),
+    log: logger.child({ component: 'ocpp' }),
+  });
+  return {
+    apiUrl: `http://${deps.host}:${apiPort}/api/v1/billing`,
+    ocppUrl: ocpp.url,
+    ocpp,
+    async close() {
+      await ocpp.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = createDb(config.databaseUrl);
+  if (process.env.MIGRATE_ON_START === 'true') await migrateLatest(db);
+  const connection = await Connection.connect({ address: config.temporalAddress ?? '127.0.0.1:7233' });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const server = await startBillingServer({
+    db,
+    client,
+    taskQueue: config.taskQueue,
+    host: config.host,
+    apiPort: config.apiPort,
+    ocppPort: config.ocppPort,
+  });
+  logger.info('server listening', { api: server.apiUrl, ocpp: server.ocppUrl });
+  onShutdown(async () => {
+    await server.close();
+    await connection.close();
+    await db.destroy();
+    process.exit(0);
+  });
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    logger.error('server failed', { err });
+    process.exit(1);
+  });
+}

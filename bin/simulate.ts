@@ -1,0 +1,104 @@
+// A charge-point simulator: runs complete OCPP 1.6J sessions against the running platform (the real
+// ocpp-rpc client in strict mode) and prints each receipt as the API returns it.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { RPCClient } from 'ocpp-rpc';
+import { loadConfig } from '../config/env';
+import type { DemoCredentials } from './seed-demo';
+
+interface Options {
+  sessions: number;
+  kwh: number;
+  minutes: number;
+  samples: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { sessions: 1, kwh: 12.5, minutes: 35, samples: 6 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '') as keyof Options;
+    const value = Number(argv[i + 1]);
+    if (!(key in opts) || !Number.isFinite(value) || value <= 0) {
+      throw new Error(`usage: simulate [--sessions N] [--kwh N] [--minutes N] [--samples N]; bad ${argv[i]}`);
+    }
+    opts[key] = value;
+  }
+  return opts;
+}
+
+async function runSession(cp: RPCClient, idTag: string, opts: Options, connectorId: number): Promise<number> {
+  const start = Date.now() - opts.minutes * 60_000;
+  const at = (fraction: number) => new Date(start + fraction * opts.minutes * 60_000).toISOString();
+  const meterStart = 100_000 + Math.floor(Math.random() * 1_000_000);
+  const totalWh = Math.round(opts.kwh * 1000);
+
+  const auth = await cp.call('Authorize', { idTag });
+  if (auth.idTagInfo.status !== 'Accepted') throw new Error(`id tag ${idTag} refused: ${auth.idTagInfo.status}`);
+  await cp.call('StatusNotification', { connectorId, errorCode: 'NoError', status: 'Preparing', timestamp: at(0) });
+  const started = await cp.call('StartTransaction', { connectorId, idTag, meterStart, timestamp: at(0) });
+  const transactionId: number = started.transactionId;
+  await cp.call('StatusNotification', { connectorId, errorCode: 'NoError', status: 'Charging', timestamp: at(0) });
+  for (let i = 1; i <= opts.samples; i++) {
+    const f = i / (opts.samples + 1);
+    await cp.call('MeterValues', {
+      connectorId,
+      transactionId,
+      meterValue: [
+        {
+          timestamp: at(f),
+          sampledValue: [
+            { value: String(meterStart + Math.round(totalWh * f)), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+            { value: '22000', measurand: 'Power.Active.Import', unit: 'W' },
+          ],
+        },
+      ],
+    });
+  }
+  await cp.call('StopTransaction', { transactionId, idTag, meterStop: meterStart + totalWh, timestamp: at(1), reason: 'EVDisconnected' });
+  await cp.call('StatusNotification', { connectorId, errorCode: 'NoError', status: 'Available' });
+  return transactionId;
+}
+
+async function waitForReceipt(api: string, apiKey: string, transactionId: number): Promise<unknown> {
+  const headers = { Authorization: `Bearer ${apiKey}` };
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const list = await fetch(`${api}/sessions?limit=100`, { headers }).then((r) => r.json());
+    const session = list.data?.find((s: { transaction_id: number }) => s.transaction_id === transactionId);
+    if (session?.receipt) return session;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no receipt for transaction ${transactionId} after 60 s; is the worker running?`);
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const config = loadConfig();
+  const demoFile = path.resolve(__dirname, '../..', config.dataDir, 'demo.json');
+  const demo: DemoCredentials = JSON.parse(readFileSync(demoFile, 'utf8'));
+  const api = `http://${config.host}:${config.apiPort}/api/v1/billing`;
+
+  const cp = new RPCClient({
+    endpoint: `ws://${config.host}:${config.ocppPort}/ocpp`,
+    identity: demo.chargePointIdentity,
+    password: demo.chargePointPassword,
+    protocols: ['ocpp1.6'],
+    strictMode: true,
+    reconnect: false,
+  });
+  await cp.connect();
+  await cp.call('BootNotification', { chargePointVendor: 'Simulator', chargePointModel: 'Sim-1', firmwareVersion: '1.0' });
+  try {
+    for (let n = 0; n < opts.sessions; n++) {
+      const transactionId = await runSession(cp, demo.idTag, opts, 1);
+      const session = await waitForReceipt(api, demo.apiKey, transactionId);
+      console.log(JSON.stringify(session, null, 2));
+    }
+  } finally {
+    await cp.close();
+  }
+}
+
+main().catch((err) => {
+  console.error('simulate failed:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { createActivities } from '../activities';
+import { loadConfig } from '../config/env';
+import { logger } from '../config/logger';
+import { createDb } from '../db/knex';
+import type { PaymentProvider } from '../payments/port';
+import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
+import { onShutdown } from './shutdown';
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Knex;
+  payments: PaymentProvider;
+}
+
+export async function createBillingWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ db: deps.db, payments: deps.payments }),
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = createDb(config.databaseUrl);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress ?? '127.0.0.1:7233' });
+  const stripe = createStripeClient({ secretKey: config.stripeSecretKey, apiBase: config.stripeApiBase });
+  const worker = await createBillingWorker({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    db,
+    payments: createStripeProvider(stripe),
+  });
+  onShutdown(() => worker.shutdown());
+  logger.info('worker running', { taskQueue: config.taskQueue, temporal: config.temporalAddress });
+  await worker.run();
+  await connection.close();
+  await db.destroy();
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    logger.error('worker failed', { err });
+    process.exit(1);
+  });
+}

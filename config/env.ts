@@ -1,0 +1,41 @@
+// All configuration comes from environment variables (documented in .env.example); defaults are the local
+// platform's, so `npm start` works on a fresh machine with PostgreSQL on 127.0.0.1.
+export interface Config {
+  databaseUrl: string;
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  taskQueue: string;
+  apiPort: number;
+  ocppPort: number;
+  host: string;
+  stripeSecretKey: string;
+  stripeApiBase: string | undefined;
+  defaultHoldAmount: string;
+  dataDir: string;
+}
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number.parseInt(raw, 10);
+  if (!Number.isInteger(value) || value < 0 || String(value) !== raw.trim()) {
+    throw new Error(`environment variable ${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    databaseUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/ev_billing',
+    temporalAddress: env.TEMPORAL_ADDRESS || undefined,
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE || 'ev-billing',
+    apiPort: int('API_PORT', 3000),
+    ocppPort: int('OCPP_PORT', 9000),
+    host: env.HOST || '127.0.0.1',
+    stripeSecretKey: env.STRIPE_SECRET_KEY || 'sk_test_local_fake',
+    stripeApiBase: env.STRIPE_API_BASE || undefined,
+    defaultHoldAmount: env.DEFAULT_HOLD_AMOUNT || '50.00',
+    dataDir: env.DATA_DIR || '.data',
+  };
+}

@@ -1,0 +1,49 @@
+import knexFactory, { Knex } from 'knex';
+import pg from 'pg';
+import * as initial from './migrations/001_initial';
+
+// numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
+
+// Migrations are listed in code rather than read from a folder so the same list works from ts-jest and dist/.
+const migrations: Record<string, Knex.Migration> = { '001_initial': initial };
+const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name],
+};
+
+export function createDb(databaseUrl: string, pool: Knex.PoolConfig = { min: 0, max: 10 }): Knex {
+  return knexFactory({ client: 'pg', connection: databaseUrl, pool });
+}
+
+export async function migrateLatest(db: Knex): Promise<void> {
+  await db.migrate.latest({ migrationSource });
+}
+
+/** Creates the database named in the URL when it does not exist yet (local and CI convenience). */
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`refusing to create database with name "${name}"`);
+  url.pathname = '/postgres';
+  const admin = createDb(url.toString(), { min: 0, max: 1 });
+  try {
+    const found = await admin.raw('SELECT 1 FROM pg_database WHERE datname = ?', [name]);
+    if (found.rows.length === 0) await admin.raw(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.destroy();
+  }
+}
+
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  url.pathname = '/postgres';
+  const admin = createDb(url.toString(), { min: 0, max: 1 });
+  try {
+    await admin.raw(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.destroy();
+  }
+}

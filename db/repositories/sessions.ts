@@ -1,0 +1,129 @@
+import type { Knex } from 'knex';
+import { newId } from '../ids';
+
+export interface SessionRow {
+  id: string;
+  organization_id: string;
+  charge_point_id: string;
+  connector_id: number;
+  transaction_id: number;
+  id_tag: string;
+  user_id: string | null;
+  tariff_version_id: string | null;
+  currency: string | null;
+  status: 'starting' | 'active' | 'completed' | 'unbilled';
+  status_reason: string | null;
+  meter_start_wh: string;
+  meter_stop_wh: string | null;
+  energy_wh: string | null;
+  duration_seconds: number | null;
+  total_amount: string | null;
+  started_at: Date;
+  stopped_at: Date | null;
+  stop_reason: string | null;
+  workflow_id: string;
+}
+
+export interface AllocateTransaction {
+  organizationId: string;
+  chargePointId: string;
+  chargePointIdentity: string;
+  connectorId: number;
+  idTag: string;
+  meterStartWh: string;
+  startedAt: Date;
+  workflowIdFor: (transactionId: number) => string;
+}
+
+/**
+ * Allocates the OCPP transactionId for a StartTransaction. A resend of the same StartTransaction (same
+ * connector and timestamp) gets the row, and so the transactionId and workflow, of the first one.
+ */
+export async function allocateTransaction(db: Knex, req: AllocateTransaction): Promise<SessionRow> {
+  return db.transaction(async (trx) => {
+    const existing = await trx<SessionRow>('charging_sessions')
+      .where({ charge_point_id: req.chargePointId, connector_id: req.connectorId, started_at: req.startedAt })
+      .first();
+    if (existing) return existing;
+    const { nextval } = (await trx.raw("SELECT nextval('ocpp_transaction_id_seq')::int AS nextval")).rows[0];
+    const [row] = await trx<SessionRow>('charging_sessions')
+      .insert({
+        id: newId('ses'),
+        organization_id: req.organizationId,
+        charge_point_id: req.chargePointId,
+        connector_id: req.connectorId,
+        transaction_id: nextval,
+        id_tag: req.idTag,
+        status: 'starting',
+        meter_start_wh: req.meterStartWh,
+        started_at: req.startedAt,
+        workflow_id: req.workflowIdFor(nextval),
+      })
+      .onConflict(['charge_point_id', 'connector_id', 'started_at'])
+      .ignore()
+      .returning('*');
+    // A concurrent duplicate won the insert; answer with its row.
+    return (
+      row ??
+      (await trx<SessionRow>('charging_sessions')
+        .where({ charge_point_id: req.chargePointId, connector_id: req.connectorId, started_at: req.startedAt })
+        .first())!
+    );
+  });
+}
+
+export async function findSessionByTransaction(
+  db: Knex,
+  chargePointId: string,
+  transactionId: number,
+): Promise<SessionRow | undefined> {
+  return db<SessionRow>('charging_sessions')
+    .where({ charge_point_id: chargePointId, transaction_id: transactionId })
+    .first();
+}
+
+export async function findSession(db: Knex, sessionId: string): Promise<SessionRow | undefined> {
+  return db<SessionRow>('charging_sessions').where({ id: sessionId }).first();
+}
+
+export async function markSessionOpened(
+  db: Knex,
+  sessionId: string,
+  fields: { userId: string | null; tariffVersionId: string | null; currency: string | null; status: 'active' | 'unbilled'; reason?: string },
+): Promise<void> {
+  await db('charging_sessions').where({ id: sessionId }).update({
+    user_id: fields.userId,
+    tariff_version_id: fields.tariffVersionId,
+    currency: fields.currency,
+    status: fields.status,
+    status_reason: fields.reason ?? null,
+    updated_at: db.fn.now(),
+  });
+}
+
+export interface PayerContext {
+  userId: string | null;
+  paymentMethodId: string | null;
+  paymentCustomerId: string | null;
+  holdAmount: string;
+}
+
+/** Who pays for a session and how much to hold: the id tag's user (same organization) and the charge point's hold. */
+export async function findPayerContext(
+  db: Knex,
+  organizationId: string,
+  chargePointId: string,
+  idTag: string,
+): Promise<PayerContext> {
+  const cp = await db('charge_points').where({ id: chargePointId }).first('hold_amount');
+  const user = await db('id_tags')
+    .join('users', 'users.id', 'id_tags.user_id')
+    .where({ 'id_tags.id_tag': idTag, 'id_tags.organization_id': organizationId })
+    .first('users.id', 'users.payment_method_id', 'users.payment_customer_id');
+  return {
+    userId: user?.id ?? null,
+    paymentMethodId: user?.payment_method_id ?? null,
+    paymentCustomerId: user?.payment_customer_id ?? null,
+    holdAmount: cp?.hold_amount ?? '0',
+  };
+}

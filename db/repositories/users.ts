@@ -1,0 +1,213 @@
+import type { Knex } from 'knex';
+import { newId } from '../ids';
+import { fetchPage, Page, PageRequest } from './pagination';
+
+export interface UserType {
+  name: string;
+  description: string | null;
+}
+
+export interface User {
+  id: string;
+  organizationId: string;
+  email: string;
+  name: string | null;
+  userType: string;
+  paymentCustomerId: string | null;
+  paymentMethodId: string | null;
+  createdAt: Date;
+}
+
+export type IdTagType = 'rfid' | 'app';
+export type IdTagStatus = 'Accepted' | 'Blocked';
+
+export interface IdTag {
+  id: string;
+  organizationId: string;
+  idTag: string;
+  userId: string;
+  type: IdTagType;
+  status: IdTagStatus;
+  expiresAt: Date | null;
+  createdAt: Date;
+}
+
+interface UserTypeRow {
+  organization_id: string;
+  name: string;
+  description: string | null;
+}
+
+interface UserRow {
+  id: string;
+  organization_id: string;
+  email: string;
+  name: string | null;
+  user_type: string;
+  payment_customer_id: string | null;
+  payment_method_id: string | null;
+  created_at: Date;
+}
+
+interface IdTagRow {
+  id: string;
+  organization_id: string;
+  id_tag: string;
+  user_id: string;
+  type: IdTagType;
+  status: IdTagStatus;
+  expires_at: Date | null;
+  created_at: Date;
+}
+
+const toUserType = (row: UserTypeRow): UserType => ({ name: row.name, description: row.description });
+
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  organizationId: row.organization_id,
+  email: row.email,
+  name: row.name,
+  userType: row.user_type,
+  paymentCustomerId: row.payment_customer_id,
+  paymentMethodId: row.payment_method_id,
+  createdAt: row.created_at,
+});
+
+const toIdTag = (row: IdTagRow): IdTag => ({
+  id: row.id,
+  organizationId: row.organization_id,
+  idTag: row.id_tag,
+  userId: row.user_id,
+  type: row.type,
+  status: row.status,
+  expiresAt: row.expires_at,
+  createdAt: row.created_at,
+});
+
+// ---- user types (keyed by name within an organization)
+
+export async function createUserType(
+  db: Knex,
+  organizationId: string,
+  input: { name: string; description?: string | null },
+): Promise<UserType> {
+  const [row] = await db<UserTypeRow>('user_types')
+    .insert({ organization_id: organizationId, name: input.name, description: input.description ?? null })
+    .returning('*');
+  return toUserType(row);
+}
+
+export async function getUserType(db: Knex, organizationId: string, name: string): Promise<UserType | undefined> {
+  const row = await db<UserTypeRow>('user_types').where({ organization_id: organizationId, name }).first();
+  return row && toUserType(row);
+}
+
+/** Paginated by name, the key of a user type. */
+export async function listUserTypes(db: Knex, organizationId: string, page: PageRequest): Promise<Page<UserType>> {
+  return fetchPage(db('user_types').where({ organization_id: organizationId }), page, 'name', toUserType);
+}
+
+// ---- users
+
+export interface NewUser {
+  email: string;
+  name: string | null;
+  userType: string;
+  paymentCustomerId?: string | null;
+  paymentMethodId?: string | null;
+}
+
+export async function createUser(db: Knex, organizationId: string, input: NewUser): Promise<User> {
+  const [row] = await db<UserRow>('users')
+    .insert({
+      id: newId('usr'),
+      organization_id: organizationId,
+      email: input.email,
+      name: input.name,
+      user_type: input.userType,
+      payment_customer_id: input.paymentCustomerId ?? null,
+      payment_method_id: input.paymentMethodId ?? null,
+    })
+    .returning('*');
+  return toUser(row);
+}
+
+export async function getUser(db: Knex, organizationId: string, id: string): Promise<User | undefined> {
+  const row = await db<UserRow>('users').where({ organization_id: organizationId, id }).first();
+  return row && toUser(row);
+}
+
+export async function findUserByEmail(db: Knex, organizationId: string, email: string): Promise<User | undefined> {
+  const row = await db<UserRow>('users')
+    .where({ organization_id: organizationId })
+    .whereRaw('lower(email) = lower(?)', [email])
+    .first();
+  return row && toUser(row);
+}
+
+export async function listUsers(
+  db: Knex,
+  organizationId: string,
+  page: PageRequest,
+  filter: { userType?: string } = {},
+): Promise<Page<User>> {
+  const query = db('users').where({ organization_id: organizationId });
+  if (filter.userType !== undefined) query.where({ user_type: filter.userType });
+  return fetchPage(query, page, 'id', toUser);
+}
+
+// ---- id tags
+
+export interface NewIdTag {
+  idTag: string;
+  userId: string;
+  type: IdTagType;
+  status: IdTagStatus;
+  expiresAt: Date | null;
+}
+
+/**
+ * OCPP idTags are CiStrings (case-insensitive) and global to the central system, while the column's unique
+ * index is case-sensitive: the advisory lock serialises creators of the same tag so the check below holds.
+ */
+export async function lockIdTagValue(db: Knex, idTag: string): Promise<void> {
+  await db.raw('SELECT pg_advisory_xact_lock(hashtext(lower(?)))', [idTag]);
+}
+
+/** Any organization's tag with this value, compared case-insensitively as OCPP does. */
+export async function findIdTagByValue(db: Knex, idTag: string): Promise<IdTag | undefined> {
+  const row = await db<IdTagRow>('id_tags').whereRaw('lower(id_tag) = lower(?)', [idTag]).first();
+  return row && toIdTag(row);
+}
+
+/** Call inside a transaction after lockIdTagValue and findIdTagByValue. */
+export async function createIdTag(db: Knex, organizationId: string, input: NewIdTag): Promise<IdTag> {
+  const [row] = await db<IdTagRow>('id_tags')
+    .insert({
+      id: newId('tag'),
+      organization_id: organizationId,
+      id_tag: input.idTag,
+      user_id: input.userId,
+      type: input.type,
+      status: input.status,
+      expires_at: input.expiresAt,
+    })
+    .returning('*');
+  return toIdTag(row);
+}
+
+export async function getIdTag(db: Knex, organizationId: string, id: string): Promise<IdTag | undefined> {
+  const row = await db<IdTagRow>('id_tags').where({ organization_id: organizationId, id }).first();
+  return row && toIdTag(row);
+}
+
+export async function listIdTags(
+  db: Knex,
+  organizationId: string,
+  page: PageRequest,
+  filter: { userId?: string } = {},
+): Promise<Page<IdTag>> {
+  const query = db('id_tags').where({ organization_id: organizationId });
+  if (filter.userId !== undefined) query.where({ user_id: filter.userId });
+  return fetchPage(query, page, 'id', toIdTag);
+}

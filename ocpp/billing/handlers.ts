@@ -1,0 +1,135 @@
+import type { Knex } from 'knex';
+import type { Logger } from '../../config/logger';
+import { allocateTransaction, findSessionByTransaction } from '../../db/repositories/sessions';
+import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
+import type { HandlerContext, HandlerMap } from '../server';
+import { lookupIdTag } from './id-tags';
+import { extractReadings, MeterValue } from './meter-values';
+import type { SessionBridge } from './session-bridge';
+
+export interface BillingHandlerDeps {
+  db: Knex;
+  sessions: SessionBridge;
+  heartbeatIntervalSeconds: number;
+  now?: () => Date;
+}
+
+// Payloads arrive already validated against the OCPP 1.6 schemas, so the fields below are present and typed.
+interface StartTransactionReq {
+  connectorId: number;
+  idTag: string;
+  meterStart: number;
+  timestamp: string;
+  reservationId?: number;
+}
+interface StopTransactionReq {
+  transactionId: number;
+  meterStop: number;
+  timestamp: string;
+  idTag?: string;
+  reason?: string;
+  transactionData?: MeterValue[];
+}
+
+/** OCPP 1.6 handlers for what billing needs; transaction messages answer only after Temporal accepted them. */
+export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
+  const { db, sessions } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const sessionFor = async (ctx: HandlerContext, transactionId: number) =>
+    findSessionByTransaction(db, ctx.chargePoint.id, transactionId);
+
+  return {
+    async BootNotification(p: Record<string, string | undefined>, ctx) {
+      await db('charge_points').where({ id: ctx.chargePoint.id }).update({
+        vendor: p.chargePointVendor,
+        model: p.chargePointModel,
+        serial_number: p.chargePointSerialNumber ?? p.chargeBoxSerialNumber ?? null,
+        firmware_version: p.firmwareVersion ?? null,
+        last_boot_at: now(),
+        last_seen_at: now(),
+      });
+      return { status: 'Accepted', currentTime: now().toISOString(), interval: deps.heartbeatIntervalSeconds };
+    },
+
+    async Heartbeat(_p: object, ctx) {
+      await db('charge_points').where({ id: ctx.chargePoint.id }).update({ last_seen_at: now() });
+      return { currentTime: now().toISOString() };
+    },
+
+    async StatusNotification(p: { connectorId: number; status: string; errorCode: string; info?: string; timestamp?: string }, ctx) {
+      const statusAt = p.timestamp ? new Date(p.timestamp) : now();
+      // Keep the newest status per connector: a late, older notification must not overwrite a newer one.
+      await db.raw(
+        `INSERT INTO connectors (charge_point_id, connector_id, status, error_code, info, status_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (charge_point_id, connector_id) DO UPDATE
+           SET status = EXCLUDED.status, error_code = EXCLUDED.error_code, info = EXCLUDED.info, status_at = EXCLUDED.status_at
+           WHERE connectors.status_at <= EXCLUDED.status_at`,
+        [ctx.chargePoint.id, p.connectorId, p.status, p.errorCode, p.info ?? null, statusAt],
+      );
+      return {};
+    },
+
+    async Authorize(p: { idTag: string }, ctx) {
+      return { idTagInfo: await lookupIdTag(db, ctx.chargePoint.organizationId, p.idTag, now()) };
+    },
+
+    async StartTransaction(p: StartTransactionReq, ctx) {
+      const idTagInfo = await lookupIdTag(db, ctx.chargePoint.organizationId, p.idTag, now());
+      const session = await allocateTransaction(db, {
+        organizationId: ctx.chargePoint.organizationId,
+        chargePointId: ctx.chargePoint.id,
+        chargePointIdentity: ctx.chargePoint.identity,
+        connectorId: p.connectorId,
+        idTag: p.idTag,
+        meterStartWh: String(p.meterStart),
+        startedAt: new Date(p.timestamp),
+        workflowIdFor: (txId) => chargingSessionWorkflowId(ctx.chargePoint.identity, txId),
+      });
+      // The session is started even for a tag we refuse: the charge point may deliver energy anyway, and
+      // that energy must be accounted for; the workflow finds no payer and records the amount as due.
+      await sessions.start(session.workflow_id, {
+        sessionId: session.id,
+        organizationId: session.organization_id,
+        chargePointId: ctx.chargePoint.id,
+        chargePointIdentity: ctx.chargePoint.identity,
+        connectorId: session.connector_id,
+        transactionId: session.transaction_id,
+        idTag: session.id_tag,
+        meterStartWh: session.meter_start_wh,
+        startedAt: new Date(session.started_at).toISOString(),
+      });
+      return { transactionId: session.transaction_id, idTagInfo };
+    },
+
+    async MeterValues(p: { connectorId: number; transactionId?: number; meterValue: MeterValue[] }, ctx) {
+      if (p.transactionId === undefined) return {};
+      const session = await sessionFor(ctx, p.transactionId);
+      const delivered = session ? await sessions.sendReadings(session.workflow_id, extractReadings(p.meterValue)) : false;
+      if (!delivered) {
+        ctx.log.warn('meter values for a transaction with no running session', { transactionId: p.transactionId });
+      }
+      return {};
+    },
+
+    async StopTransaction(p: StopTransactionReq, ctx) {
+      const session = await sessionFor(ctx, p.transactionId);
+      if (!session) {
+        // Orphan stop: acknowledged so the charge point does not retry forever; kept in the log for the operator.
+        ctx.log.warn('StopTransaction for an unknown transaction', { transactionId: p.transactionId, meterStop: p.meterStop });
+      } else {
+        if (p.transactionData?.length) await sessions.sendReadings(session.workflow_id, extractReadings(p.transactionData));
+        const delivered = await sessions.stop(session.workflow_id, {
+          meterStopWh: String(p.meterStop),
+          timestamp: new Date(p.timestamp).toISOString(),
+          reason: p.reason,
+          idTag: p.idTag,
+        });
+        if (!delivered) ctx.log.info('StopTransaction resent for a finished session', { transactionId: p.transactionId });
+      }
+      if (p.idTag === undefined) return {};
+      return { idTagInfo: await lookupIdTag(db, ctx.chargePoint.organizationId, p.idTag, now()) };
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { startFakeStripe, type FakeStripe, type FakeStripeOptions, type RecordedRequest } from './server';
+export { type FailureRule } from './failure-injection';
+export { type FakePaymentIntent, type PaymentIntentStatus } from './payment-intents';

@@ -1,0 +1,222 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { RPCClient } from 'ocpp-rpc';
+import WebSocket from 'ws';
+import { Dec } from '../../pricing/money';
+import { startBillingServer, RunningServer } from '../../bin/server';
+import { createApiKey, createOrganization } from '../../db/repositories/organizations';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { startTemporal } from '../support/temporal';
+import { RunningWorker, startWorker } from '../support/worker';
+
+const TASK_QUEUE = 'e2e-sessions';
+const IDENTITY = 'CP-E2E-1';
+const PASSWORD = 'e2e-secret-password-1';
+const ID_TAG = 'E2E-TAG-1';
+
+let tdb: TestDatabase;
+let env: TestWorkflowEnvironment;
+let worker: RunningWorker;
+let server: RunningServer;
+let apiKey: string;
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${server.apiUrl}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (res.status >= 300) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+function chargePoint(): RPCClient {
+  return new RPCClient({
+    endpoint: server.ocppUrl,
+    identity: IDENTITY,
+    password: PASSWORD,
+    protocols: ['ocpp1.6'],
+    strictMode: true,
+    reconnect: false,
+  });
+}
+
+/** A raw socket for frames no strict client would send. */
+async function rawSocket(): Promise<{ send(frame: string): Promise<unknown[]>; close(): void }> {
+  const auth = Buffer.from(`${IDENTITY}:${PASSWORD}`).toString('base64');
+  const ws = new WebSocket(`${server.ocppUrl}/${IDENTITY}`, ['ocpp1.6'], { headers: { Authorization: `Basic ${auth}` } });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  return {
+    send: (frame) =>
+      new Promise((resolve) => {
+        ws.once('message', (data) => resolve(JSON.parse(String(data))));
+        ws.send(frame);
+      }),
+    close: () => ws.close(),
+  };
+}
+
+const rowCounts = async () => {
+  const counts: Record<string, unknown> = {};
+  for (const t of ['charging_sessions', 'payments', 'receipts', 'outbox', 'connectors']) {
+    counts[t] = (await tdb.db(t).count({ n: '*' }).first())?.n;
+  }
+  return counts;
+};
+
+beforeAll(async () => {
+  tdb = await createTestDatabase('e2e');
+  env = await startTemporal();
+  worker = await startWorker(env, tdb.db, TASK_QUEUE);
+  server = await startBillingServer({
+    db: tdb.db,
+    client: env.client,
+    taskQueue: TASK_QUEUE,
+    host: '127.0.0.1',
+    apiPort: 0,
+    ocppPort: 0,
+  });
+  const org = await createOrganization(tdb.db, { name: 'E2E Charging' });
+  apiKey = (await createApiKey(tdb.db, org.id, 'e2e')).secret;
+
+  const project = await api('POST', '/projects', { name: 'Garages' });
+  const site = await api('POST', '/sites', { project_id: project.id, name: 'Main Street', time_zone: 'Europe/Berlin' });
+  await api('POST', '/charge-points', { identity: IDENTITY, site_id: site.id, password: PASSWORD, hold_amount: '40.00' });
+  const tariff = await api('POST', '/tariffs', {
+    name: 'Standard',
+    currency: 'EUR',
+    components: [
+      { type: 'flat_fee', price: '1.50' },
+      { type: 'per_kwh', price: '0.39' },
+      { type: 'per_minute', price: '0.02' },
+    ],
+  });
+  await api('POST', `/tariffs/${tariff.id}/assignments`, { scope_type: 'site', scope_id: site.id });
+  const user = await api('POST', '/users', {
+    email: 'driver@example.com',
+    name: 'Dana Driver',
+    user_type: 'public',
+    payment_method_id: 'pm_card_visa',
+  });
+  await api('POST', '/id-tags', { id_tag: ID_TAG, user_id: user.id, type: 'rfid' });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await worker?.stop();
+  await env?.teardown();
+  await tdb?.drop();
+});
+
+describe('a charge point session through the OCPP bridge, end to end', () => {
+  it('Boot, Authorize, Start, MeterValues x N, Stop -> receipt over the API and capture at the provider', async () => {
+    const cp = chargePoint();
+    await cp.connect();
+    const boot = await cp.call('BootNotification', { chargePointVendor: 'E2E', chargePointModel: 'Tester' });
+    expect(boot.status).toBe('Accepted');
+    expect((await cp.call('Authorize', { idTag: ID_TAG })).idTagInfo.status).toBe('Accepted');
+    expect((await cp.call('Authorize', { idTag: 'NOBODY' })).idTagInfo.status).toBe('Invalid');
+
+    const t0 = Date.parse('2026-11-23T08:00:00Z');
+    const at = (min: number) => new Date(t0 + min * 60_000).toISOString();
+    await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: at(0) });
+    const start = { connectorId: 1, idTag: ID_TAG, meterStart: 250_000, timestamp: at(0) };
+    const started = await cp.call('StartTransaction', start);
+    expect(started.idTagInfo.status).toBe('Accepted');
+    // The same StartTransaction again (lost reply) answers the same transaction.
+    expect((await cp.call('StartTransaction', start)).transactionId).toBe(started.transactionId);
+
+    for (let i = 1; i <= 5; i++) {
+      await cp.call('MeterValues', {
+        connectorId: 1,
+        transactionId: started.transactionId,
+        meterValue: [
+          {
+            timestamp: at(i * 8),
+            sampledValue: [
+              { value: String((250 + i * 3.5).toFixed(3)), measurand: 'Energy.Active.Import.Register', unit: 'kWh' },
+              { value: '21000', measurand: 'Power.Active.Import', unit: 'W' },
+            ],
+          },
+        ],
+      });
+    }
+    const sessions = await api('GET', '/sessions?limit=10');
+    const live = sessions.data.find((s: { transaction_id: number }) => s.transaction_id === started.transactionId);
+    const during = await api('GET', `/sessions/${live.id}`);
+    // 17.5 kWh * 0.39 = 6.825 -> 6.83; 40 min * 0.02 = 0.80; + 1.50
+    expect(during.running_cost.priced.total).toBe('9.13');
+
+    const stop = await cp.call('StopTransaction', {
+      transactionId: started.transactionId,
+      idTag: ID_TAG,
+      meterStop: 268_901,
+      timestamp: at(47),
+      reason: 'EVDisconnected',
+    });
+    expect(stop.idTagInfo.status).toBe('Accepted');
+    await cp.close();
+
+    let session = await api('GET', `/sessions/${live.id}`);
+    for (let i = 0; i < 60 && !session.receipt; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      session = await api('GET', `/sessions/${live.id}`);
+    }
+    // 18.901 kWh * 0.39 = 7.37139 -> 7.37; 47 min * 0.02 = 0.94; + 1.50 = 9.81
+    expect(session.status).toBe('completed');
+    expect(session.receipt.total).toBe('9.81');
+    expect(session.receipt.lines.map((l: { amount: string }) => l.amount)).toEqual(['1.50', '7.37', '0.94']);
+    const sum = session.receipt.lines.reduce((s: Dec, l: { amount: string }) => s.add(l.amount), new Dec(0));
+    expect(sum.eq(session.receipt.total)).toBe(true);
+    expect(session.receipt.amount_due).toBe('0.00');
+    expect(session.payment.status).toBe('captured');
+
+    const intent = worker.fake.paymentIntent(session.payment.provider_payment_id) as Record<string, unknown>;
+    expect(intent).toMatchObject({ status: 'succeeded', amount: 4000, amount_received: 981 });
+  });
+
+  it('answers bad OCPP input with the 1.6 error code and writes nothing', async () => {
+    const before = await rowCounts();
+    const sock = await rawSocket();
+    try {
+      expect(await sock.send('[2,"a1","StartTransaction",{"connectorId":1,"meterStart":0,"timestamp":"2026-11-23T08:00:00Z"}]')).toEqual(
+        [4, 'a1', 'OccurenceConstraintViolation', expect.stringContaining('idTag'), {}],
+      );
+      expect(
+        await sock.send('[2,"a2","StartTransaction",{"connectorId":"one","idTag":"X","meterStart":0,"timestamp":"2026-11-23T08:00:00Z"}]'),
+      ).toEqual([4, 'a2', 'TypeConstraintViolation', expect.stringContaining('connectorId'), {}]);
+      expect(await sock.send('[2,"a3","StopTransaction",{"transactionId":1,"meterStop":5,"timestamp":"yesterday"}]')).toEqual([
+        4,
+        'a3',
+        'PropertyConstraintViolation',
+        expect.stringContaining('timestamp'),
+        {},
+      ]);
+      expect(await sock.send('[2,"a4","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Dancing"}]')).toEqual([
+        4,
+        'a4',
+        'PropertyConstraintViolation',
+        expect.stringContaining('status'),
+        {},
+      ]);
+      expect(await sock.send('[2,"a5","MakeCoffee",{}]')).toEqual([4, 'a5', 'NotImplemented', expect.any(String), {}]);
+      expect((await sock.send('this is not json'))[2]).toBe('FormationViolation');
+    } finally {
+      sock.close();
+    }
+    expect(await rowCounts()).toEqual(before);
+  });
+
+  it('refuses an unknown charge point and a wrong password at the WebSocket upgrade', async () => {
+    const status = (identity: string, password: string) =>
+      new Promise<number>((resolve) => {
+        const auth = Buffer.from(`${identity}:${password}`).toString('base64');
+        const ws = new WebSocket(`${server.ocppUrl}/${identity}`, ['ocpp1.6'], { headers: { Authorization: `Basic ${auth}` } });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => resolve(101));
+        ws.on('error', () => undefined);
+      });
+    expect(await status('CP-NOT-REGISTERED', 'whatever-password')).toBe(404);
+    expect(await status(IDENTITY, 'wrong-password-123456')).toBe(401);
+  });
+});

@@ -1,0 +1,477 @@
+// The Stripe adapter against the stateful fake, over real HTTP with the real `stripe` SDK.
+import { createLogger } from '../../config/logger';
+import { type FakeStripe, startFakeStripe } from '../../payments/fake-stripe';
+import { type AuthorizeRequest, type PaymentProvider, PaymentRejectedError } from '../../payments/port';
+import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
+
+const quiet = createLogger({}, 'error');
+const secretKey = 'sk_test_fake_123456789';
+
+let fake: FakeStripe;
+let provider: PaymentProvider;
+
+beforeAll(async () => {
+  fake = await startFakeStripe({ logger: quiet });
+  provider = createStripeProvider(createStripeClient({ secretKey, apiBase: fake.url }), { logger: quiet });
+});
+
+afterAll(() => fake.close());
+
+beforeEach(() => fake.reset());
+
+let keySeq = 0;
+function authorizeRequest(overrides: Partial<AuthorizeRequest> = {}): AuthorizeRequest {
+  keySeq += 1;
+  return {
+    amountMinor: 5000,
+    currency: 'EUR',
+    paymentMethodId: 'pm_card_visa',
+    customerId: 'cus_driver42',
+    idempotencyKey: `authorize:ses_test${keySeq}`,
+    description: 'Charging session ses_test',
+    metadata: { sessionId: `ses_test${keySeq}`, chargePointId: 'CP-1' },
+    ...overrides,
+  };
+}
+
+async function authorized(overrides: Partial<AuthorizeRequest> = {}): Promise<string> {
+  const result = await provider.authorize(authorizeRequest(overrides));
+  if (result.outcome !== 'authorized')
+    throw new Error(`expected an authorization, got ${JSON.stringify(result)}`);
+  return result.paymentId;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<PaymentRejectedError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PaymentRejectedError);
+  return err as PaymentRejectedError;
+}
+
+async function transientFailure(promise: Promise<unknown>): Promise<Error> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(Error);
+  expect(err).not.toBeInstanceOf(PaymentRejectedError);
+  return err as Error;
+}
+
+describe('authorize, capture, cancel through the adapter', () => {
+  it('places a hold and captures part of it, releasing the rest', async () => {
+    const auth = await provider.authorize(authorizeRequest({ amountMinor: 5000 }));
+    expect(auth).toEqual({
+      outcome: 'authorized',
+      paymentId: expect.stringMatching(/^pi_/),
+      amountCapturableMinor: 5000,
+    });
+    if (auth.outcome !== 'authorized') return;
+
+    const held = fake.paymentIntent(auth.paymentId);
+    expect(held).toMatchObject({
+      object: 'payment_intent',
+      status: 'requires_capture',
+      amount: 5000,
+      amount_capturable: 5000,
+      currency: 'eur',
+      capture_method: 'manual',
+      customer: 'cus_driver42',
+      payment_method: 'pm_card_visa',
+      livemode: false,
+      latest_charge: expect.stringMatching(/^ch_/),
+      metadata: { chargePointId: 'CP-1' },
+    });
+
+    const captured = await provider.capture({
+      paymentId: auth.paymentId,
+      amountMinor: 1234,
+      idempotencyKey: 'capture:1',
+    });
+    expect(captured).toEqual({ paymentId: auth.paymentId, amountCapturedMinor: 1234, status: 'captured' });
+    expect(fake.paymentIntent(auth.paymentId)).toMatchObject({
+      status: 'succeeded',
+      amount_received: 1234,
+      amount_capturable: 0,
+    });
+  });
+
+  it('sends our idempotency key on every money-moving call', async () => {
+    const paymentId = await authorized({ idempotencyKey: 'authorize:ses_keys' });
+    await provider.capture({ paymentId, amountMinor: 100, idempotencyKey: 'capture:ses_keys' });
+    expect(fake.requests().map((r) => [r.method, r.path, r.idempotencyKey])).toEqual([
+      ['POST', '/v1/payment_intents', 'authorize:ses_keys'],
+      ['POST', `/v1/payment_intents/${paymentId}/capture`, 'capture:ses_keys'],
+    ]);
+  });
+
+  it('cancels a hold instead of capturing zero', async () => {
+    const paymentId = await authorized();
+    await rejection(provider.capture({ paymentId, amountMinor: 0, idempotencyKey: 'capture:zero' }));
+    expect(fake.requests()).toHaveLength(1); // refused locally, nothing sent
+
+    await expect(provider.cancel({ paymentId, idempotencyKey: 'cancel:1' })).resolves.toEqual({
+      paymentId,
+      status: 'canceled',
+    });
+    expect(fake.paymentIntent(paymentId)).toMatchObject({
+      status: 'canceled',
+      amount_capturable: 0,
+      amount_received: 0,
+    });
+  });
+
+  it('rejects a capture above the capturable amount and leaves the hold in place', async () => {
+    const paymentId = await authorized({ amountMinor: 5000 });
+    const err = await rejection(
+      provider.capture({ paymentId, amountMinor: 5001, idempotencyKey: 'capture:big' }),
+    );
+    expect(err.code).toBe('amount_too_large');
+    expect(err.statusCode).toBe(400);
+    expect(fake.paymentIntent(paymentId)).toMatchObject({
+      status: 'requires_capture',
+      amount_capturable: 5000,
+    });
+  });
+
+  it('rejects fractional amounts before calling Stripe', async () => {
+    const err = await rejection(provider.authorize(authorizeRequest({ amountMinor: 12.5 })));
+    expect(err.code).toBe('invalid_amount');
+    expect(fake.requests()).toHaveLength(0);
+  });
+
+  it('rejects cancelling a captured payment', async () => {
+    const paymentId = await authorized();
+    await provider.capture({ paymentId, amountMinor: 4000, idempotencyKey: 'capture:c1' });
+    const err = await rejection(provider.cancel({ paymentId, idempotencyKey: 'cancel:c1' }));
+    expect(err.code).toBe('payment_intent_unexpected_state');
+    expect(fake.paymentIntent(paymentId)?.status).toBe('succeeded');
+  });
+
+  it('treats a repeated capture of the same amount under a new key as done, but not a different amount', async () => {
+    const paymentId = await authorized();
+    await provider.capture({ paymentId, amountMinor: 4000, idempotencyKey: 'capture:first' });
+    await expect(
+      provider.capture({ paymentId, amountMinor: 4000, idempotencyKey: 'capture:second' }),
+    ).resolves.toEqual({ paymentId, amountCapturedMinor: 4000, status: 'captured' });
+    const err = await rejection(
+      provider.capture({ paymentId, amountMinor: 3000, idempotencyKey: 'capture:third' }),
+    );
+    expect(err.code).toBe('payment_intent_unexpected_state');
+    expect(fake.paymentIntent(paymentId)?.amount_received).toBe(4000);
+  });
+
+  it('treats cancelling an already cancelled hold as done', async () => {
+    const paymentId = await authorized();
+    await provider.cancel({ paymentId, idempotencyKey: 'cancel:first' });
+    await expect(provider.cancel({ paymentId, idempotencyKey: 'cancel:second' })).resolves.toEqual({
+      paymentId,
+      status: 'canceled',
+    });
+  });
+
+  it('rejects capturing an unknown payment', async () => {
+    const err = await rejection(
+      provider.capture({ paymentId: 'pi_nope', amountMinor: 1, idempotencyKey: 'capture:x' }),
+    );
+    expect(err.code).toBe('resource_missing');
+    expect(err.statusCode).toBe(404);
+  });
+});
+
+describe('declines', () => {
+  it('returns a generic decline as an outcome, not an error', async () => {
+    const result = await provider.authorize(authorizeRequest({ paymentMethodId: 'pm_card_chargeDeclined' }));
+    expect(result).toEqual({
+      outcome: 'declined',
+      paymentId: expect.stringMatching(/^pi_/),
+      code: 'generic_decline',
+      message: expect.any(String),
+    });
+    if (result.outcome !== 'declined' || !result.paymentId) return;
+    expect(fake.paymentIntent(result.paymentId)).toMatchObject({
+      status: 'requires_payment_method',
+      amount_capturable: 0,
+      last_payment_error: { code: 'card_declined', decline_code: 'generic_decline' },
+    });
+  });
+
+  it('reports the decline reason', async () => {
+    const result = await provider.authorize(
+      authorizeRequest({ paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds' }),
+    );
+    expect(result).toMatchObject({ outcome: 'declined', code: 'insufficient_funds' });
+  });
+
+  it('declines a card that needs authentication, since off-session nobody can authenticate', async () => {
+    const result = await provider.authorize(
+      authorizeRequest({ paymentMethodId: 'pm_card_authenticationRequired' }),
+    );
+    expect(result).toMatchObject({ outcome: 'declined', code: 'authentication_required' });
+  });
+});
+
+describe('idempotency', () => {
+  it('authorizing twice with the same key gives the same payment and one intent', async () => {
+    const request = authorizeRequest({ idempotencyKey: 'authorize:ses_twice' });
+    const first = await provider.authorize(request);
+    const second = await provider.authorize(request);
+    expect(first.outcome).toBe('authorized');
+    expect(second).toEqual(first);
+    expect(fake.listPaymentIntents()).toHaveLength(1);
+    expect(fake.requests().map((r) => r.replayed)).toEqual([false, true]);
+  });
+
+  it('replays a decline too, without a second attempt on the card', async () => {
+    const request = authorizeRequest({ paymentMethodId: 'pm_card_visa_chargeDeclined' });
+    const first = await provider.authorize(request);
+    const second = await provider.authorize(request);
+    expect(first.outcome).toBe('declined');
+    expect(second).toEqual(first);
+    expect(fake.listPaymentIntents()).toHaveLength(1);
+  });
+
+  it('rejects reusing a key for a different request', async () => {
+    await authorized({ idempotencyKey: 'authorize:reused', amountMinor: 5000 });
+    const err = await rejection(
+      provider.authorize(authorizeRequest({ idempotencyKey: 'authorize:reused', amountMinor: 6000 })),
+    );
+    expect(err.code).toBe('idempotency_error');
+    expect(fake.listPaymentIntents()).toHaveLength(1);
+  });
+
+  it('replays a capture retried with the same key instead of failing on the captured state', async () => {
+    const paymentId = await authorized();
+    const first = await provider.capture({ paymentId, amountMinor: 700, idempotencyKey: 'capture:retry' });
+    const again = await provider.capture({ paymentId, amountMinor: 700, idempotencyKey: 'capture:retry' });
+    expect(again).toEqual(first);
+    expect(fake.requests().at(-1)?.replayed).toBe(true);
+  });
+});
+
+describe('transient failures', () => {
+  it('turns a 500 into a plain retryable Error, and the retry with the same key succeeds', async () => {
+    fake.failNext({ method: 'POST', pathPrefix: '/v1/payment_intents', status: 500 });
+    const request = authorizeRequest();
+    const err = await transientFailure(provider.authorize(request));
+    expect(err.message).toMatch(/HTTP 500/);
+    expect(fake.listPaymentIntents()).toHaveLength(0);
+
+    const retried = await provider.authorize(request);
+    expect(retried.outcome).toBe('authorized');
+    expect(fake.listPaymentIntents()).toHaveLength(1);
+  });
+
+  it('turns 429 throttling into a plain retryable Error', async () => {
+    fake.failNext({ status: 429, code: 'rate_limit', message: 'Too many requests' });
+    await transientFailure(provider.authorize(authorizeRequest()));
+  });
+
+  it('makes the SDK not retry on its own, leaving retries to Temporal', async () => {
+    fake.failNext({ status: 503, count: 2 });
+    await transientFailure(provider.authorize(authorizeRequest()));
+    expect(fake.requests()).toHaveLength(1);
+  });
+
+  it('recovers when Stripe acted but the response was lost to a timeout', async () => {
+    const impatient = createStripeProvider(
+      createStripeClient({ secretKey, apiBase: fake.url, timeoutMs: 300 }),
+      {
+        logger: quiet,
+      },
+    );
+    const paymentId = await authorized();
+    fake.failNext({ pathPrefix: `/v1/payment_intents/${paymentId}/capture`, status: 200, delayMs: 1500 });
+    const capture = { paymentId, amountMinor: 2500, idempotencyKey: 'capture:lost' };
+    const err = await transientFailure(impatient.capture(capture));
+    expect(err.message).toMatch(/timeout/i);
+    expect(fake.paymentIntent(paymentId)?.status).toBe('succeeded');
+
+    await expect(impatient.capture(capture)).resolves.toEqual({
+      paymentId,
+      amountCapturedMinor: 2500,
+      status: 'captured',
+    });
+    expect(fake.requests().at(-1)?.replayed).toBe(true);
+  });
+
+  it('turns a refused connection into a plain retryable Error', async () => {
+    const other = await startFakeStripe({ logger: quiet });
+    const url = other.url;
+    await other.close();
+    const offline = createStripeProvider(createStripeClient({ secretKey, apiBase: url }), { logger: quiet });
+    await transientFailure(offline.authorize(authorizeRequest()));
+  });
+});
+
+describe('the fake over raw HTTP', () => {
+  const auth = { Authorization: `Bearer ${secretKey}` };
+  const form = { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' };
+
+  async function call(path: string, init: RequestInit = {}) {
+    const res = await fetch(`${fake.url}${path}`, init);
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  function createBody(extra = ''): string {
+    return `amount=1000&currency=usd&confirm=true&capture_method=manual&payment_method=pm_card_visa${extra}`;
+  }
+
+  it('refuses requests without a secret key', async () => {
+    const missing = await call('/v1/payment_intents');
+    expect(missing.status).toBe(401);
+    expect(missing.body).toEqual({ error: expect.objectContaining({ type: 'invalid_request_error' }) });
+
+    const publishable = await call('/v1/payment_intents', {
+      headers: { Authorization: 'Bearer pk_test_123' },
+    });
+    expect(publishable.status).toBe(401);
+  });
+
+  it('makes the SDK raise an authentication refusal for a non-secret key', async () => {
+    const wrongKey = createStripeProvider(
+      createStripeClient({ secretKey: 'rk_test_123', apiBase: fake.url }),
+      {
+        logger: quiet,
+      },
+    );
+    const err = await rejection(wrongKey.authorize(authorizeRequest()));
+    expect(err.statusCode).toBe(401);
+  });
+
+  it('answers unknown routes with a 404 in Stripe error shape', async () => {
+    const res = await call('/v1/charges_nope', { headers: auth });
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({
+      error: {
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        message: expect.stringContaining('/v1/charges_nope'),
+      },
+    });
+  });
+
+  it('answers a replayed request with Idempotent-Replayed: true', async () => {
+    const init = { method: 'POST', headers: { ...form, 'Idempotency-Key': 'raw-1' }, body: createBody() };
+    const first = await call('/v1/payment_intents', init);
+    const second = await call('/v1/payment_intents', init);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(second.body.id).toBe(first.body.id);
+  });
+
+  it('compares idempotent bodies by parameters, not by their order', async () => {
+    const headers = { ...form, 'Idempotency-Key': 'raw-order' };
+    const first = await call('/v1/payment_intents', {
+      method: 'POST',
+      headers,
+      body: 'amount=1000&currency=usd',
+    });
+    const second = await call('/v1/payment_intents', {
+      method: 'POST',
+      headers,
+      body: 'currency=usd&amount=1000',
+    });
+    expect(second.body.id).toBe(first.body.id);
+  });
+
+  it('does not store a validation failure under the key, so the key can be used with fixed params', async () => {
+    const headers = { ...form, 'Idempotency-Key': 'raw-fix' };
+    const bad = await call('/v1/payment_intents', { method: 'POST', headers, body: 'currency=usd' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'parameter_missing', param: 'amount' });
+    const good = await call('/v1/payment_intents', { method: 'POST', headers, body: createBody() });
+    expect(good.status).toBe(200);
+  });
+
+  it.each([
+    ['a missing currency', 'amount=100', 'currency'],
+    ['a zero amount', 'amount=0&currency=usd', 'amount'],
+    ['a fractional amount', 'amount=10.5&currency=usd', 'amount'],
+    ['an unknown parameter', 'amount=100&currency=usd&amuont=1', 'amuont'],
+    ['a value that is also a hash', 'amount=100&currency=usd&metadata=x&metadata[a]=b', 'metadata[a]'],
+    ['a duplicate parameter', 'amount=100&amount=200&currency=usd', 'amount'],
+    ['a bad boolean', 'amount=100&currency=usd&confirm=yes', 'confirm'],
+    [
+      'an unknown nested parameter',
+      'amount=100&currency=usd&automatic_payment_methods[enabld]=true',
+      'automatic_payment_methods[enabld]',
+    ],
+  ])('answers %s with a 400 naming the parameter', async (_label, body, param) => {
+    const res = await call('/v1/payment_intents', { method: 'POST', headers: form, body });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ type: 'invalid_request_error', param });
+    expect(fake.listPaymentIntents()).toHaveLength(0);
+  });
+
+  it.each([
+    ['broken percent-encoding', form, 'amount=%E0%A4%A&currency=usd'],
+    ['an unparseable parameter name', form, 'amount]=1&currency=usd'],
+    ['nesting that is too deep', form, 'metadata[a][b][c][d][e][f]=1&amount=1&currency=usd'],
+    ['a JSON body', { ...auth, 'Content-Type': 'application/json' }, '{"amount":100,"currency":"usd"}'],
+  ])('answers %s with a 400 and keeps serving', async (_label, headers, body) => {
+    const res = await call('/v1/payment_intents', { method: 'POST', headers, body });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ type: 'invalid_request_error', message: expect.any(String) });
+    expect((await call('/v1/payment_intents', { headers: auth })).status).toBe(200);
+  });
+
+  it('keeps metadata keys like __proto__ as plain data', async () => {
+    const body = `${createBody()}&metadata[__proto__]=polluted&metadata[constructor]=x`;
+    const res = await call('/v1/payment_intents', { method: 'POST', headers: form, body });
+    expect(res.status).toBe(200);
+    expect(Object.getOwnPropertyDescriptor(res.body.metadata, '__proto__')?.value).toBe('polluted');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses an oversized body without falling over', async () => {
+    const body = `amount=1&currency=usd&description=${'x'.repeat(1024 * 1024)}`;
+    const res = await fetch(`${fake.url}/v1/payment_intents`, { method: 'POST', headers: form, body }).catch(
+      (e: unknown) => e,
+    );
+    if (res instanceof Response) expect(res.status).toBe(413);
+    expect((await call('/v1/payment_intents', { headers: auth })).status).toBe(200);
+  });
+
+  it('lists intents newest first with cursor pagination', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const res = await call('/v1/payment_intents', { method: 'POST', headers: form, body: createBody() });
+      ids.unshift(res.body.id as string);
+    }
+    const first = await call('/v1/payment_intents?limit=2', { headers: auth });
+    expect(first.body).toMatchObject({ object: 'list', url: '/v1/payment_intents', has_more: true });
+    const firstIds = (first.body.data as Array<{ id: string }>).map((pi) => pi.id);
+    expect(firstIds).toEqual(ids.slice(0, 2));
+
+    const rest = await call(`/v1/payment_intents?limit=10&starting_after=${firstIds[1]}`, { headers: auth });
+    expect((rest.body.data as Array<{ id: string }>).map((pi) => pi.id)).toEqual(ids.slice(2));
+    expect(rest.body.has_more).toBe(false);
+
+    const bad = await call('/v1/payment_intents?limit=1000', { headers: auth });
+    expect(bad.status).toBe(400);
+  });
+
+  it('retrieves an intent and 404s an unknown one', async () => {
+    const created = await call('/v1/payment_intents', { method: 'POST', headers: form, body: createBody() });
+    const got = await call(`/v1/payment_intents/${created.body.id as string}`, { headers: auth });
+    expect(got.body).toEqual(created.body);
+    const missing = await call('/v1/payment_intents/pi_missing', { headers: auth });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatchObject({ code: 'resource_missing', param: 'intent' });
+  });
+
+  it('applies failure rules only to matching requests, as many times as asked', async () => {
+    fake.failNext({ method: 'GET', status: 502, count: 2 });
+    expect(
+      (await call('/v1/payment_intents', { method: 'POST', headers: form, body: createBody() })).status,
+    ).toBe(200);
+    expect((await call('/v1/payment_intents', { headers: auth })).status).toBe(502);
+    const second = await call('/v1/payment_intents', { headers: auth });
+    expect(second.status).toBe(502);
+    expect(second.body.error).toMatchObject({ type: 'api_error' });
+    expect((await call('/v1/payment_intents', { headers: auth })).status).toBe(200);
+  });
+});

@@ -1,0 +1,184 @@
+// Contract check of the adapter's request shapes against stripe-mock, which validates every request against
+// Stripe's OpenAPI spec: a misspelled or mistyped parameter is a 400 there. stripe-mock is stateless and
+// answers with fixtures, so these tests assert that Stripe would accept our requests, not the resulting state.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import Stripe from 'stripe';
+import { createLogger } from '../../config/logger';
+import { type PaymentProvider } from '../../payments/port';
+import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
+
+const binary = process.env.STRIPE_MOCK_BIN || path.resolve(__dirname, '../../.tools/bin/stripe-mock');
+const missingBinary = `stripe-mock not found at ${binary}: run \`npm run setup:tools\` (or set STRIPE_MOCK_BIN)`;
+
+let mock: ChildProcess | undefined;
+let stripe: Stripe;
+let provider: PaymentProvider;
+const responses: Stripe.ResponseEvent[] = [];
+
+/** Starts stripe-mock on free ports and resolves with its HTTP address once it has printed it. */
+function startStripeMock(): Promise<{ child: ChildProcess; apiBase: string }> {
+  return new Promise((resolve, reject) => {
+    // Both listeners get a free port: by default stripe-mock also takes :12112 for HTTPS, which collides
+    // with any other stripe-mock on the machine.
+    const child = spawn(binary, ['-http-addr', '127.0.0.1:0', '-https-addr', '127.0.0.1:0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const timer = setTimeout(
+      () => fail(new Error(`stripe-mock did not start within 15s; output:\n${output}`)),
+      15_000,
+    );
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    const onOutput = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Listening for HTTP at address: (?:\[::\]|127\.0\.0\.1|0\.0\.0\.0):(\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, apiBase: `http://127.0.0.1:${match[1]}` });
+      }
+    };
+    child.stdout?.on('data', onOutput);
+    child.stderr?.on('data', onOutput);
+    child.on('error', fail);
+    child.on('exit', (code) =>
+      fail(new Error(`stripe-mock exited early (code ${code}); output:\n${output}`)),
+    );
+  });
+}
+
+async function waitUntilAnswering(apiBase: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${apiBase}/v1/payment_intents/pi_123`, {
+        headers: { Authorization: 'Bearer sk_test_123' },
+      });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`stripe-mock at ${apiBase} did not answer within 15s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(binary)) return; // every test fails below with the setup hint
+  const started = await startStripeMock();
+  mock = started.child;
+  await waitUntilAnswering(started.apiBase);
+  stripe = createStripeClient({ secretKey: 'sk_test_123', apiBase: started.apiBase });
+  stripe.on('response', (event: Stripe.ResponseEvent) => responses.push(event));
+  provider = createStripeProvider(stripe, { logger: createLogger({}, 'error') });
+});
+
+afterAll(async () => {
+  if (!mock || mock.exitCode !== null) return;
+  const exited = once(mock, 'exit');
+  mock.kill('SIGTERM');
+  await exited;
+});
+
+beforeEach(() => {
+  responses.length = 0;
+});
+
+function requireMock(): void {
+  if (!existsSync(binary)) throw new Error(missingBinary);
+  if (!mock) throw new Error('stripe-mock did not start (see the beforeAll error)');
+}
+
+/** The single HTTP exchange the last adapter call made, as the SDK saw it. */
+function onlyExchange(): Stripe.ResponseEvent {
+  expect(responses).toHaveLength(1);
+  return responses[0];
+}
+
+describe('adapter requests against stripe-mock (Stripe OpenAPI validation)', () => {
+  it('authorize: PaymentIntent create with manual capture, off-session confirmation and metadata', async () => {
+    requireMock();
+    const result = await provider.authorize({
+      amountMinor: 4200,
+      currency: 'EUR',
+      paymentMethodId: 'pm_card_visa',
+      customerId: 'cus_123',
+      idempotencyKey: 'contract:authorize:1',
+      description: 'Charging session ses_contract',
+      metadata: { sessionId: 'ses_contract', chargePointId: 'CP-1' },
+    });
+    // stripe-mock answers from a fixture whose status is not requires_capture, so the outcome itself says
+    // nothing; what matters is that the request passed validation and produced an intent id.
+    expect(result.paymentId).toMatch(/^pi_/);
+    expect(onlyExchange()).toMatchObject({
+      method: 'POST',
+      path: '/v1/payment_intents',
+      status: 200,
+      idempotency_key: 'contract:authorize:1',
+    });
+  });
+
+  it('authorize without the optional fields', async () => {
+    requireMock();
+    const result = await provider.authorize({
+      amountMinor: 1,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+      idempotencyKey: 'contract:authorize:2',
+    });
+    expect(result.paymentId).toMatch(/^pi_/);
+    expect(onlyExchange().status).toBe(200);
+  });
+
+  it('capture: amount_to_capture on the capture endpoint', async () => {
+    requireMock();
+    await expect(
+      provider.capture({ paymentId: 'pi_123', amountMinor: 1500, idempotencyKey: 'contract:capture:1' }),
+    ).resolves.toMatchObject({ status: 'captured' });
+    expect(onlyExchange()).toMatchObject({
+      method: 'POST',
+      path: '/v1/payment_intents/pi_123/capture',
+      status: 200,
+      idempotency_key: 'contract:capture:1',
+    });
+  });
+
+  it('cancel: the cancel endpoint', async () => {
+    requireMock();
+    await expect(
+      provider.cancel({ paymentId: 'pi_123', idempotencyKey: 'contract:cancel:1' }),
+    ).resolves.toEqual({
+      paymentId: 'pi_123',
+      status: 'canceled',
+    });
+    expect(onlyExchange()).toMatchObject({
+      method: 'POST',
+      path: '/v1/payment_intents/pi_123/cancel',
+      status: 200,
+      idempotency_key: 'contract:cancel:1',
+    });
+  });
+
+  it('really validates: a misspelled or mistyped parameter is refused', async () => {
+    requireMock();
+    // Guards the tests above: if stripe-mock accepted anything, they would prove nothing.
+    const misspelled = { amount_to_captur: 1500 } as Stripe.PaymentIntentCaptureParams;
+    await expect(stripe.paymentIntents.capture('pi_123', misspelled)).rejects.toBeInstanceOf(
+      Stripe.errors.StripeInvalidRequestError,
+    );
+    const mistyped = {
+      amount: 100,
+      currency: 'eur',
+      capture_method: 'later',
+    } as unknown as Stripe.PaymentIntentCreateParams;
+    await expect(stripe.paymentIntents.create(mistyped)).rejects.toBeInstanceOf(
+      Stripe.errors.StripeInvalidRequestError,
+    );
+  });
+});

@@ -1,0 +1,48 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PricedSession } from '../../pricing/rate';
+
+// Message types are versioned by name: a breaking change adds a new signal instead of changing this one.
+
+/** Input of the charging-session workflow, built by the OCPP bridge from StartTransaction. */
+export interface ChargingSessionInput {
+  sessionId: string;
+  organizationId: string;
+  chargePointId: string;
+  chargePointIdentity: string;
+  connectorId: number;
+  transactionId: number;
+  idTag: string;
+  meterStartWh: string;
+  startedAt: string;
+}
+
+/** Readings of one MeterValues message that pricing needs; energy register in Wh. */
+export interface MeterReading {
+  timestamp: string;
+  energyWh?: string;
+  powerW?: string;
+}
+
+export interface StopTransactionV1 {
+  meterStopWh: string;
+  timestamp: string;
+  reason?: string;
+  idTag?: string;
+}
+
+export type SessionPhase = 'starting' | 'active' | 'stopping' | 'completed' | 'unbilled';
+
+/** What the running-cost query answers: priced with the same function as the receipt. */
+export interface RunningCost {
+  phase: SessionPhase;
+  asOf: string;
+  priced: PricedSession | null;
+}
+
+export const meterValuesSignal = defineSignal<[MeterReading[]]>('meterValuesV1');
+export const stopTransactionSignal = defineSignal<[StopTransactionV1]>('stopTransactionV1');
+export const runningCostQuery = defineQuery<RunningCost>('runningCostV1');
+
+export function chargingSessionWorkflowId(chargePointIdentity: string, transactionId: number): string {
+  return `charging-session:${chargePointIdentity}:${transactionId}`;
+}

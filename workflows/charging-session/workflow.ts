@@ -1,0 +1,166 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ChargingSessionActivities, OpenedSession } from '../../activities/charging-session';
+import { Dec, formatMoney } from '../../pricing/money';
+import { priceSession, PricedSession } from '../../pricing/rate';
+import { SESSION_STATUS } from '../search-attributes';
+import {
+  ChargingSessionInput,
+  meterValuesSignal,
+  RunningCost,
+  runningCostQuery,
+  SessionPhase,
+  stopTransactionSignal,
+  StopTransactionV1,
+} from './messages';
+import { applyReadings, MeterState, usageBetween } from './usage';
+
+const { openSession, issueReceipt, recordPaymentFailure } = proxyActivities<ChargingSessionActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// Money-moving calls: retried with the same idempotency key; a refusal retrying cannot fix is not retried.
+const { authorizePayment, settlePayment } = proxyActivities<ChargingSessionActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: ['PaymentRejectedError'],
+  },
+});
+
+export interface PaymentState {
+  paymentId: string;
+  amountAuthorized: string;
+}
+
+/** What a session carries into its next run when its history grows long (continue-as-new). */
+export interface CarriedState {
+  opened: OpenedSession;
+  payment: PaymentState | null;
+  meter: MeterState;
+  pendingStop: StopTransactionV1 | null;
+}
+
+export interface SessionOutcome {
+  status: 'completed' | 'unbilled';
+  total: string | null;
+  receiptNumber: string | null;
+  amountCaptured: string;
+}
+
+/** One charging session on one connector: hold, meter, price, capture, receipt. */
+export async function chargingSession(input: ChargingSessionInput, carried?: CarriedState): Promise<SessionOutcome> {
+  let phase: SessionPhase = carried ? 'active' : 'starting';
+  let meter: MeterState = carried?.meter ?? { lastEnergyWh: input.meterStartWh, lastTimestamp: input.startedAt };
+  let stop: StopTransactionV1 | null = carried?.pendingStop ?? null;
+  let opened: OpenedSession | null = carried?.opened ?? null;
+
+  setHandler(meterValuesSignal, (readings) => {
+    meter = applyReadings(meter, readings);
+  });
+  setHandler(stopTransactionSignal, (request) => {
+    // A resent StopTransaction must not move the end of a session that is already stopping.
+    stop ??= request;
+  });
+  setHandler(runningCostQuery, (): RunningCost => {
+    const tariff = opened?.tariff;
+    const priced = tariff
+      ? priceSession(tariff, usageBetween(input.meterStartWh, input.startedAt, meter.lastEnergyWh, meter.lastTimestamp))
+      : null;
+    return { phase, asOf: meter.lastTimestamp, priced };
+  });
+
+  const setStatus = (next: SessionPhase) => {
+    phase = next;
+    upsertSearchAttributes([{ key: SESSION_STATUS, value: next }]);
+  };
+
+  let payment: PaymentState | null = carried?.payment ?? null;
+  if (!carried) {
+    opened = await openSession(input);
+    if (opened.status === 'active' && opened.hold) {
+      const auth = await authorizePayment({
+        sessionId: input.sessionId,
+        organizationId: input.organizationId,
+        amount: opened.hold.amount,
+        currency: opened.hold.currency,
+        paymentMethodId: opened.hold.paymentMethodId,
+        customerId: opened.hold.customerId,
+        idempotencyKey: `${workflowInfo().workflowId}:authorize`,
+      });
+      if (auth.status === 'authorized') payment = { paymentId: auth.paymentId, amountAuthorized: auth.amountAuthorized };
+    }
+    setStatus(opened.status === 'active' ? 'active' : 'unbilled');
+  }
+
+  await condition(() => stop !== null || workflowInfo().continueAsNewSuggested);
+  if (stop === null) {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof chargingSession>(input, { opened: opened!, payment, meter, pendingStop: stop });
+  }
+  const finalStop: StopTransactionV1 = stop;
+  if (opened!.status === 'active') setStatus('stopping');
+
+  const usage = usageBetween(input.meterStartWh, input.startedAt, finalStop.meterStopWh, finalStop.timestamp);
+  const priced: PricedSession | null = opened!.tariff ? priceSession(opened!.tariff, usage) : null;
+
+  let amountCaptured = priced ? formatMoney(0, priced.currency) : '0';
+  let paymentStatus = payment ? 'authorized' : 'no_payment_method';
+  if (priced && payment) {
+    try {
+      const settled = await settlePayment({
+        sessionId: input.sessionId,
+        organizationId: input.organizationId,
+        paymentId: payment.paymentId,
+        currency: priced.currency,
+        amountDue: priced.total,
+        amountAuthorized: payment.amountAuthorized,
+        idempotencyKey: `${workflowInfo().workflowId}:settle`,
+      });
+      amountCaptured = settled.amountCaptured;
+      paymentStatus = new Dec(amountCaptured).gte(priced.total) ? 'paid' : 'partially_paid';
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      paymentStatus = 'payment_failed';
+      await recordPaymentFailure({
+        sessionId: input.sessionId,
+        organizationId: input.organizationId,
+        currency: priced.currency,
+        message: err.cause?.message ?? err.message,
+      });
+    }
+  } else if (priced) {
+    paymentStatus = new Dec(priced.total).isZero() ? 'paid' : 'unpaid';
+  }
+
+  const receipt = await issueReceipt({
+    sessionId: input.sessionId,
+    meterStopWh: finalStop.meterStopWh,
+    energyWh: usage.energyWh,
+    durationSeconds: usage.durationSeconds,
+    stoppedAt: finalStop.timestamp,
+    stopReason: finalStop.reason ?? null,
+    priced,
+    amountPaid: amountCaptured,
+    paymentStatus,
+  });
+  setStatus(priced ? 'completed' : 'unbilled');
+  return {
+    status: priced ? 'completed' : 'unbilled',
+    total: priced?.total ?? null,
+    receiptNumber: receipt?.number ?? null,
+    amountCaptured,
+  };
+}

@@ -1,0 +1,1 @@
+export { chargingSession } from './charging-session/workflow';
