@@ -112,7 +112,12 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         description: `EV charging session ${req.sessionId}`,
         metadata: { session_id: req.sessionId, organization_id: req.organizationId },
       });
-      const base = { organizationId: req.organizationId, sessionId: req.sessionId, provider: payments.name, currency: req.currency };
+      const base = {
+        organizationId: req.organizationId,
+        sessionId: req.sessionId,
+        provider: payments.name,
+        currency: req.currency,
+      };
       if (result.outcome === 'declined') {
         await upsertPayment(db, {
           ...base,
@@ -123,15 +128,28 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         });
         return { status: 'declined', code: result.code, message: result.message };
       }
-      const amountAuthorized = formatMoney(fromMinorUnits(result.amountCapturableMinor, req.currency), req.currency);
-      await upsertPayment(db, { ...base, providerPaymentId: result.paymentId, status: 'authorized', amountAuthorized });
+      const amountAuthorized = formatMoney(
+        fromMinorUnits(result.amountCapturableMinor, req.currency),
+        req.currency,
+      );
+      await upsertPayment(db, {
+        ...base,
+        providerPaymentId: result.paymentId,
+        status: 'authorized',
+        amountAuthorized,
+      });
       return { status: 'authorized', paymentId: result.paymentId, amountAuthorized };
     },
 
     /** Captures what the session cost, up to the hold; a zero amount releases the hold instead. */
     async settlePayment(req: SettleInput): Promise<SettleOutcome> {
       const due = Dec.min(new Dec(req.amountDue), new Dec(req.amountAuthorized));
-      const base = { organizationId: req.organizationId, sessionId: req.sessionId, provider: payments.name, currency: req.currency };
+      const base = {
+        organizationId: req.organizationId,
+        sessionId: req.sessionId,
+        provider: payments.name,
+        currency: req.currency,
+      };
       if (due.lte(0)) {
         await payments.cancel({ paymentId: req.paymentId, idempotencyKey: req.idempotencyKey });
         const zero = formatMoney(0, req.currency);
@@ -143,12 +161,20 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         amountMinor: toMinorUnits(due, req.currency),
         idempotencyKey: req.idempotencyKey,
       });
-      const amountCaptured = formatMoney(fromMinorUnits(captured.amountCapturedMinor, req.currency), req.currency);
+      const amountCaptured = formatMoney(
+        fromMinorUnits(captured.amountCapturedMinor, req.currency),
+        req.currency,
+      );
       await upsertPayment(db, { ...base, status: 'captured', amountCaptured });
       return { status: 'captured', amountCaptured };
     },
 
-    async recordPaymentFailure(req: { sessionId: string; organizationId: string; currency: string; message: string }) {
+    async recordPaymentFailure(req: {
+      sessionId: string;
+      organizationId: string;
+      currency: string;
+      message: string;
+    }) {
       await upsertPayment(db, {
         organizationId: req.organizationId,
         sessionId: req.sessionId,

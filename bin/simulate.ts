@@ -2,8 +2,8 @@
 // ocpp-rpc client in strict mode) and prints each receipt as the API returns it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RPCClient } from 'ocpp-rpc';
 import { loadConfig } from '../config/env';
+import { ChargePointClient, connectChargePoint } from './ocpp-client';
 import type { DemoCredentials } from './seed-demo';
 
 interface Options {
@@ -26,18 +26,29 @@ function parseArgs(argv: string[]): Options {
   return opts;
 }
 
-async function runSession(cp: RPCClient, idTag: string, opts: Options, connectorId: number): Promise<number> {
+async function runSession(cp: ChargePointClient, idTag: string, opts: Options, connectorId: number): Promise<number> {
   const start = Date.now() - opts.minutes * 60_000;
   const at = (fraction: number) => new Date(start + fraction * opts.minutes * 60_000).toISOString();
   const meterStart = 100_000 + Math.floor(Math.random() * 1_000_000);
   const totalWh = Math.round(opts.kwh * 1000);
 
-  const auth = await cp.call('Authorize', { idTag });
-  if (auth.idTagInfo.status !== 'Accepted') throw new Error(`id tag ${idTag} refused: ${auth.idTagInfo.status}`);
-  await cp.call('StatusNotification', { connectorId, errorCode: 'NoError', status: 'Preparing', timestamp: at(0) });
-  const started = await cp.call('StartTransaction', { connectorId, idTag, meterStart, timestamp: at(0) });
-  const transactionId: number = started.transactionId;
-  await cp.call('StatusNotification', { connectorId, errorCode: 'NoError', status: 'Charging', timestamp: at(0) });
+  const auth = await cp.call<{ idTagInfo: { status: string } }>('Authorize', { idTag });
+  if (auth.idTagInfo.status !== 'Accepted')
+    throw new Error(`id tag ${idTag} refused: ${auth.idTagInfo.status}`);
+  await cp.call('StatusNotification', {
+    connectorId,
+    errorCode: 'NoError',
+    status: 'Preparing',
+    timestamp: at(0),
+  });
+  const started = await cp.call<{ transactionId: number }>('StartTransaction', { connectorId, idTag, meterStart, timestamp: at(0) });
+  const transactionId = started.transactionId;
+  await cp.call('StatusNotification', {
+    connectorId,
+    errorCode: 'NoError',
+    status: 'Charging',
+    timestamp: at(0),
+  });
   for (let i = 1; i <= opts.samples; i++) {
     const f = i / (opts.samples + 1);
     await cp.call('MeterValues', {
@@ -47,14 +58,24 @@ async function runSession(cp: RPCClient, idTag: string, opts: Options, connector
         {
           timestamp: at(f),
           sampledValue: [
-            { value: String(meterStart + Math.round(totalWh * f)), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+            {
+              value: String(meterStart + Math.round(totalWh * f)),
+              measurand: 'Energy.Active.Import.Register',
+              unit: 'Wh',
+            },
             { value: '22000', measurand: 'Power.Active.Import', unit: 'W' },
           ],
         },
       ],
     });
   }
-  await cp.call('StopTransaction', { transactionId, idTag, meterStop: meterStart + totalWh, timestamp: at(1), reason: 'EVDisconnected' });
+  await cp.call('StopTransaction', {
+    transactionId,
+    idTag,
+    meterStop: meterStart + totalWh,
+    timestamp: at(1),
+    reason: 'EVDisconnected',
+  });
   await cp.call('StatusNotification', { connectorId, errorCode: 'NoError', status: 'Available' });
   return transactionId;
 }
@@ -62,7 +83,9 @@ async function runSession(cp: RPCClient, idTag: string, opts: Options, connector
 async function waitForReceipt(api: string, apiKey: string, transactionId: number): Promise<unknown> {
   const headers = { Authorization: `Bearer ${apiKey}` };
   for (let attempt = 0; attempt < 120; attempt++) {
-    const list = await fetch(`${api}/sessions?limit=100`, { headers }).then((r) => r.json());
+    const list = (await fetch(`${api}/sessions?limit=100`, { headers }).then((r) => r.json())) as {
+      data?: { transaction_id: number; receipt: unknown }[];
+    };
     const session = list.data?.find((s: { transaction_id: number }) => s.transaction_id === transactionId);
     if (session?.receipt) return session;
     await new Promise((r) => setTimeout(r, 500));
@@ -77,16 +100,16 @@ async function main(): Promise<void> {
   const demo: DemoCredentials = JSON.parse(readFileSync(demoFile, 'utf8'));
   const api = `http://${config.host}:${config.apiPort}/api/v1/billing`;
 
-  const cp = new RPCClient({
+  const cp = await connectChargePoint({
     endpoint: `ws://${config.host}:${config.ocppPort}/ocpp`,
     identity: demo.chargePointIdentity,
     password: demo.chargePointPassword,
-    protocols: ['ocpp1.6'],
-    strictMode: true,
-    reconnect: false,
   });
-  await cp.connect();
-  await cp.call('BootNotification', { chargePointVendor: 'Simulator', chargePointModel: 'Sim-1', firmwareVersion: '1.0' });
+  await cp.call('BootNotification', {
+    chargePointVendor: 'Simulator',
+    chargePointModel: 'Sim-1',
+    firmwareVersion: '1.0',
+  });
   try {
     for (let n = 0; n < opts.sessions; n++) {
       const transactionId = await runSession(cp, demo.idTag, opts, 1);

@@ -23,7 +23,10 @@ function track(name: string, proc: ChildProcess): ChildProcess {
 }
 
 function node(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return track(name, spawn(process.execPath, [path.join(root, 'dist/bin', script)], { env, stdio: 'inherit' }));
+  return track(
+    name,
+    spawn(process.execPath, [path.join(root, 'dist/bin', script)], { env, stdio: 'inherit' }),
+  );
 }
 
 async function stopAll(code: number): Promise<void> {

@@ -7,7 +7,12 @@ import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 const KEYWORD = 'Keyword';
 
 /** Starts `temporal server start-dev` with a SQLite file, so sessions survive a restart of the local platform. */
-export function spawnTemporalDevServer(opts: { bin: string; dataDir: string; port: number; uiPort: number }): ChildProcess {
+export function spawnTemporalDevServer(opts: {
+  bin: string;
+  dataDir: string;
+  port: number;
+  uiPort: number;
+}): ChildProcess {
   mkdirSync(opts.dataDir, { recursive: true });
   const args = [
     'server',
@@ -36,7 +41,7 @@ export async function waitForTemporal(address: string, timeoutMs = 60_000): Prom
       await connection.close();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not come up: ${String(err)}`);
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not come up`, { cause: err });
       await new Promise((r) => setTimeout(r, 500));
     }
   }

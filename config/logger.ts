@@ -21,7 +21,9 @@ export function createLogger(base: Record<string, unknown> = {}, minLevel?: Leve
     if (order[level] < threshold) return;
     const entry: Record<string, unknown> = { ts: new Date().toISOString(), level, msg, ...base };
     for (const [k, v] of Object.entries(fields ?? {})) entry[k] = serializeError(v);
-    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(JSON.stringify(entry) + '\n');
+    (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(
+      JSON.stringify(entry) + '\n',
+    );
   };
   return {
     debug: (m, f) => write('debug', m, f),

@@ -48,7 +48,11 @@ export function priceSession(tariff: TariffVersion, usage: SessionUsage): Priced
 
   const lines = tariff.components.map((component): PricedLine => {
     const unitPrice = new Dec(component.price);
-    const base = { component: component.type, description: DESCRIPTIONS[component.type], unitPrice: unitPrice.toFixed() };
+    const base = {
+      component: component.type,
+      description: DESCRIPTIONS[component.type],
+      unitPrice: unitPrice.toFixed(),
+    };
     switch (component.type) {
       case 'flat_fee':
         return { ...base, quantity: '1', unit: 'session', amount: formatMoney(unitPrice, currency) };

@@ -58,7 +58,8 @@ export function checkTariffInput(currency: unknown, components: unknown): Tariff
 }
 
 function checkPrice(price: unknown): string | undefined {
-  if (typeof price !== 'string' && typeof price !== 'number') return 'must be a decimal string such as "0.35"';
+  if (typeof price !== 'string' && typeof price !== 'number')
+    return 'must be a decimal string such as "0.35"';
   const text = String(price).trim();
   if (!/^\d+(\.\d+)?$/.test(text)) return 'must be a non-negative decimal number such as "0.35"';
   if ((text.split('.')[1] ?? '').length > MAX_PRICE_DECIMALS) {

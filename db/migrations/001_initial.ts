@@ -116,7 +116,9 @@ export async function up(knex: Knex): Promise<void> {
     t.decimal('price', 18, 6).notNullable();
     t.primary(['tariff_version_id', 'position']);
   });
-  await knex.raw('ALTER TABLE tariff_components ADD CONSTRAINT tariff_components_price_nonneg CHECK (price >= 0)');
+  await knex.raw(
+    'ALTER TABLE tariff_components ADD CONSTRAINT tariff_components_price_nonneg CHECK (price >= 0)',
+  );
 
   // Sessions are priced with the version in force at their start, so versions must never change.
   await knex.raw(`
@@ -145,7 +147,10 @@ export async function up(knex: Knex): Promise<void> {
     t.text('organization_id').notNullable().references('organizations.id');
     t.text('charge_point_id').notNullable().references('charge_points.id');
     t.integer('connector_id').notNullable();
-    t.integer('transaction_id').notNullable().unique().defaultTo(knex.raw("nextval('ocpp_transaction_id_seq')"));
+    t.integer('transaction_id')
+      .notNullable()
+      .unique()
+      .defaultTo(knex.raw("nextval('ocpp_transaction_id_seq')"));
     t.string('id_tag', 20).notNullable();
     t.text('user_id').references('users.id');
     t.text('tariff_version_id').references('tariff_versions.id');
@@ -199,9 +204,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('session_id').notNullable().unique().references('charging_sessions.id');
     t.text('provider').notNullable();
     t.text('provider_payment_id');
-    t.text('status')
-      .notNullable()
-      .checkIn(['authorized', 'declined', 'captured', 'canceled', 'failed']);
+    t.text('status').notNullable().checkIn(['authorized', 'declined', 'captured', 'canceled', 'failed']);
     t.specificType('currency', 'char(3)').notNullable();
     t.decimal('amount_authorized', 18, 4).notNullable().defaultTo(0);
     t.decimal('amount_captured', 18, 4).notNullable().defaultTo(0);
@@ -260,6 +263,8 @@ export async function down(knex: Knex): Promise<void> {
   ]) {
     await knex.schema.dropTableIfExists(table);
   }
-  await knex.raw('DROP SEQUENCE IF EXISTS receipt_number_seq; DROP SEQUENCE IF EXISTS ocpp_transaction_id_seq');
+  await knex.raw(
+    'DROP SEQUENCE IF EXISTS receipt_number_seq; DROP SEQUENCE IF EXISTS ocpp_transaction_id_seq',
+  );
   await knex.raw('DROP FUNCTION IF EXISTS forbid_change()');
 }

@@ -109,7 +109,11 @@ export async function completeSessionWithReceipt(db: Knex, c: CompleteSession): 
           organization_id: session.organization_id,
           type: 'receipt.issued',
           object_id: receipt.id,
-          payload: JSON.stringify({ receipt_id: receipt.id, number: receipt.number, session_id: c.sessionId }),
+          payload: JSON.stringify({
+            receipt_id: receipt.id,
+            number: receipt.number,
+            session_id: c.sessionId,
+          }),
         },
       ])
       .onConflict(['type', 'object_id'])
@@ -124,6 +128,8 @@ export async function findReceiptBySession(
 ): Promise<{ receipt: ReceiptRow; lines: ReceiptLineRow[] } | undefined> {
   const receipt = await db<ReceiptRow>('receipts').where({ session_id: sessionId }).first();
   if (!receipt) return undefined;
-  const lines = await db<ReceiptLineRow>('receipt_lines').where({ receipt_id: receipt.id }).orderBy('position');
+  const lines = await db<ReceiptLineRow>('receipt_lines')
+    .where({ receipt_id: receipt.id })
+    .orderBy('position');
   return { receipt, lines };
 }

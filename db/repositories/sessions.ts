@@ -66,7 +66,11 @@ export async function allocateTransaction(db: Knex, req: AllocateTransaction): P
     return (
       row ??
       (await trx<SessionRow>('charging_sessions')
-        .where({ charge_point_id: req.chargePointId, connector_id: req.connectorId, started_at: req.startedAt })
+        .where({
+          charge_point_id: req.chargePointId,
+          connector_id: req.connectorId,
+          started_at: req.startedAt,
+        })
         .first())!
     );
   });
@@ -89,16 +93,24 @@ export async function findSession(db: Knex, sessionId: string): Promise<SessionR
 export async function markSessionOpened(
   db: Knex,
   sessionId: string,
-  fields: { userId: string | null; tariffVersionId: string | null; currency: string | null; status: 'active' | 'unbilled'; reason?: string },
+  fields: {
+    userId: string | null;
+    tariffVersionId: string | null;
+    currency: string | null;
+    status: 'active' | 'unbilled';
+    reason?: string;
+  },
 ): Promise<void> {
-  await db('charging_sessions').where({ id: sessionId }).update({
-    user_id: fields.userId,
-    tariff_version_id: fields.tariffVersionId,
-    currency: fields.currency,
-    status: fields.status,
-    status_reason: fields.reason ?? null,
-    updated_at: db.fn.now(),
-  });
+  await db('charging_sessions')
+    .where({ id: sessionId })
+    .update({
+      user_id: fields.userId,
+      tariff_version_id: fields.tariffVersionId,
+      currency: fields.currency,
+      status: fields.status,
+      status_reason: fields.reason ?? null,
+      updated_at: db.fn.now(),
+    });
 }
 
 export interface PayerContext {
@@ -118,7 +130,8 @@ export async function findPayerContext(
   const cp = await db('charge_points').where({ id: chargePointId }).first('hold_amount');
   const user = await db('id_tags')
     .join('users', 'users.id', 'id_tags.user_id')
-    .where({ 'id_tags.id_tag': idTag, 'id_tags.organization_id': organizationId })
+    .where({ 'id_tags.organization_id': organizationId })
+    .whereRaw('lower(id_tags.id_tag) = lower(?)', [idTag])
     .first('users.id', 'users.payment_method_id', 'users.payment_customer_id');
   return {
     userId: user?.id ?? null,

@@ -50,7 +50,11 @@ const toSite = (row: SiteRow): Site => ({
   createdAt: row.created_at,
 });
 
-export async function createProject(db: Knex, organizationId: string, input: { name: string }): Promise<Project> {
+export async function createProject(
+  db: Knex,
+  organizationId: string,
+  input: { name: string },
+): Promise<Project> {
   const [row] = await db<ProjectRow>('projects')
     .insert({ id: newId('prj'), organization_id: organizationId, name: input.name })
     .returning('*');
@@ -62,7 +66,11 @@ export async function getProject(db: Knex, organizationId: string, id: string): 
   return row && toProject(row);
 }
 
-export async function listProjects(db: Knex, organizationId: string, page: PageRequest): Promise<Page<Project>> {
+export async function listProjects(
+  db: Knex,
+  organizationId: string,
+  page: PageRequest,
+): Promise<Page<Project>> {
   return fetchPage(db('projects').where({ organization_id: organizationId }), page, 'id', toProject);
 }
 

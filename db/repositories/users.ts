@@ -97,13 +97,21 @@ export async function createUserType(
   return toUserType(row);
 }
 
-export async function getUserType(db: Knex, organizationId: string, name: string): Promise<UserType | undefined> {
+export async function getUserType(
+  db: Knex,
+  organizationId: string,
+  name: string,
+): Promise<UserType | undefined> {
   const row = await db<UserTypeRow>('user_types').where({ organization_id: organizationId, name }).first();
   return row && toUserType(row);
 }
 
 /** Paginated by name, the key of a user type. */
-export async function listUserTypes(db: Knex, organizationId: string, page: PageRequest): Promise<Page<UserType>> {
+export async function listUserTypes(
+  db: Knex,
+  organizationId: string,
+  page: PageRequest,
+): Promise<Page<UserType>> {
   return fetchPage(db('user_types').where({ organization_id: organizationId }), page, 'name', toUserType);
 }
 
@@ -137,7 +145,11 @@ export async function getUser(db: Knex, organizationId: string, id: string): Pro
   return row && toUser(row);
 }
 
-export async function findUserByEmail(db: Knex, organizationId: string, email: string): Promise<User | undefined> {
+export async function findUserByEmail(
+  db: Knex,
+  organizationId: string,
+  email: string,
+): Promise<User | undefined> {
   const row = await db<UserRow>('users')
     .where({ organization_id: organizationId })
     .whereRaw('lower(email) = lower(?)', [email])

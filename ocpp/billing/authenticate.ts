@@ -13,6 +13,9 @@ export function createAuthenticator(db: Knex): Authenticate {
         return { ok: false, status: 401, reason: 'wrong password' };
       }
     }
-    return { ok: true, chargePoint: { id: cp.id, identity: cp.identity, organizationId: cp.organization_id } };
+    return {
+      ok: true,
+      chargePoint: { id: cp.id, identity: cp.identity, organizationId: cp.organization_id },
+    };
   };
 }

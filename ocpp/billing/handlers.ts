@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Logger } from '../../config/logger';
+import { recordBootNotification, upsertConnectorStatus } from '../../db/repositories/chargePoints';
 import { allocateTransaction, findSessionByTransaction } from '../../db/repositories/sessions';
 import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
 import type { HandlerContext, HandlerMap } from '../server';
@@ -15,6 +15,20 @@ export interface BillingHandlerDeps {
 }
 
 // Payloads arrive already validated against the OCPP 1.6 schemas, so the fields below are present and typed.
+interface BootNotificationReq {
+  chargePointVendor: string;
+  chargePointModel: string;
+  chargePointSerialNumber?: string;
+  chargeBoxSerialNumber?: string;
+  firmwareVersion?: string;
+}
+interface StatusNotificationReq {
+  connectorId: number;
+  status: string;
+  errorCode: string;
+  info?: string;
+  timestamp?: string;
+}
 interface StartTransactionReq {
   connectorId: number;
   idTag: string;
@@ -40,14 +54,13 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
     findSessionByTransaction(db, ctx.chargePoint.id, transactionId);
 
   return {
-    async BootNotification(p: Record<string, string | undefined>, ctx) {
-      await db('charge_points').where({ id: ctx.chargePoint.id }).update({
+    async BootNotification(p: BootNotificationReq, ctx) {
+      await recordBootNotification(db, ctx.chargePoint.id, {
         vendor: p.chargePointVendor,
         model: p.chargePointModel,
-        serial_number: p.chargePointSerialNumber ?? p.chargeBoxSerialNumber ?? null,
-        firmware_version: p.firmwareVersion ?? null,
-        last_boot_at: now(),
-        last_seen_at: now(),
+        serialNumber: p.chargePointSerialNumber ?? p.chargeBoxSerialNumber,
+        firmwareVersion: p.firmwareVersion,
+        at: now(),
       });
       return { status: 'Accepted', currentTime: now().toISOString(), interval: deps.heartbeatIntervalSeconds };
     },
@@ -57,17 +70,14 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
       return { currentTime: now().toISOString() };
     },
 
-    async StatusNotification(p: { connectorId: number; status: string; errorCode: string; info?: string; timestamp?: string }, ctx) {
-      const statusAt = p.timestamp ? new Date(p.timestamp) : now();
-      // Keep the newest status per connector: a late, older notification must not overwrite a newer one.
-      await db.raw(
-        `INSERT INTO connectors (charge_point_id, connector_id, status, error_code, info, status_at)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (charge_point_id, connector_id) DO UPDATE
-           SET status = EXCLUDED.status, error_code = EXCLUDED.error_code, info = EXCLUDED.info, status_at = EXCLUDED.status_at
-           WHERE connectors.status_at <= EXCLUDED.status_at`,
-        [ctx.chargePoint.id, p.connectorId, p.status, p.errorCode, p.info ?? null, statusAt],
-      );
+    async StatusNotification(p: StatusNotificationReq, ctx) {
+      await upsertConnectorStatus(db, ctx.chargePoint.id, {
+        connectorId: p.connectorId,
+        status: p.status,
+        errorCode: p.errorCode,
+        info: p.info,
+        at: p.timestamp ? new Date(p.timestamp) : now(),
+      });
       return {};
     },
 
@@ -106,9 +116,13 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
     async MeterValues(p: { connectorId: number; transactionId?: number; meterValue: MeterValue[] }, ctx) {
       if (p.transactionId === undefined) return {};
       const session = await sessionFor(ctx, p.transactionId);
-      const delivered = session ? await sessions.sendReadings(session.workflow_id, extractReadings(p.meterValue)) : false;
+      const delivered = session
+        ? await sessions.sendReadings(session.workflow_id, extractReadings(p.meterValue))
+        : false;
       if (!delivered) {
-        ctx.log.warn('meter values for a transaction with no running session', { transactionId: p.transactionId });
+        ctx.log.warn('meter values for a transaction with no running session', {
+          transactionId: p.transactionId,
+        });
       }
       return {};
     },
@@ -117,16 +131,21 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
       const session = await sessionFor(ctx, p.transactionId);
       if (!session) {
         // Orphan stop: acknowledged so the charge point does not retry forever; kept in the log for the operator.
-        ctx.log.warn('StopTransaction for an unknown transaction', { transactionId: p.transactionId, meterStop: p.meterStop });
+        ctx.log.warn('StopTransaction for an unknown transaction', {
+          transactionId: p.transactionId,
+          meterStop: p.meterStop,
+        });
       } else {
-        if (p.transactionData?.length) await sessions.sendReadings(session.workflow_id, extractReadings(p.transactionData));
+        if (p.transactionData?.length)
+          await sessions.sendReadings(session.workflow_id, extractReadings(p.transactionData));
         const delivered = await sessions.stop(session.workflow_id, {
           meterStopWh: String(p.meterStop),
           timestamp: new Date(p.timestamp).toISOString(),
           reason: p.reason,
           idTag: p.idTag,
         });
-        if (!delivered) ctx.log.info('StopTransaction resent for a finished session', { transactionId: p.transactionId });
+        if (!delivered)
+          ctx.log.info('StopTransaction resent for a finished session', { transactionId: p.transactionId });
       }
       if (p.idTag === undefined) return {};
       return { idTagInfo: await lookupIdTag(db, ctx.chargePoint.organizationId, p.idTag, now()) };

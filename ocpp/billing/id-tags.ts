@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { findIdTagByValue } from '../../db/repositories/users';
 
 export interface IdTagInfo {
   status: 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx';
@@ -7,10 +8,10 @@ export interface IdTagInfo {
 
 /** OCPP idTagInfo for a tag presented at a charge point of the given organization. */
 export async function lookupIdTag(db: Knex, organizationId: string, idTag: string, now: Date): Promise<IdTagInfo> {
-  const tag = await db('id_tags').where({ id_tag: idTag, organization_id: organizationId }).first();
-  if (!tag) return { status: 'Invalid' };
-  const expiryDate = tag.expires_at ? new Date(tag.expires_at).toISOString() : undefined;
+  const tag = await findIdTagByValue(db, idTag);
+  if (!tag || tag.organizationId !== organizationId) return { status: 'Invalid' };
+  const expiryDate = tag.expiresAt?.toISOString();
   if (tag.status === 'Blocked') return { status: 'Blocked', expiryDate };
-  if (tag.expires_at && new Date(tag.expires_at) <= now) return { status: 'Expired', expiryDate };
+  if (tag.expiresAt && tag.expiresAt <= now) return { status: 'Expired', expiryDate };
   return { status: 'Accepted', expiryDate };
 }

@@ -36,7 +36,10 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-async function begin(fx: Fixture, meterStartWh = 1000): Promise<{ input: ChargingSessionInput; workflowId: string }> {
+async function begin(
+  fx: Fixture,
+  meterStartWh = 1000,
+): Promise<{ input: ChargingSessionInput; workflowId: string }> {
   const session = await allocateTransaction(tdb.db, {
     organizationId: fx.organizationId,
     chargePointId: fx.chargePointId,
@@ -63,7 +66,11 @@ async function begin(fx: Fixture, meterStartWh = 1000): Promise<{ input: Chargin
 }
 
 async function finish(workflowId: string, meterStopWh: number, minutes: number) {
-  await bridge.stop(workflowId, { meterStopWh: String(meterStopWh), timestamp: at(minutes), reason: 'Local' });
+  await bridge.stop(workflowId, {
+    meterStopWh: String(meterStopWh),
+    timestamp: at(minutes),
+    reason: 'Local',
+  });
   return env.client.workflow.getHandle(workflowId).result();
 }
 
@@ -76,7 +83,11 @@ describe('charging-session workflow on a real Temporal server and PostgreSQL', (
 
     await bridge.sendReadings(workflowId, [{ timestamp: at(10), energyWh: '5000' }]);
     await bridge.sendReadings(workflowId, [{ timestamp: at(5), energyWh: '3000' }]); // late, older: ignored
-    const live = await bridge.runningCost(workflowId);
+    let live = await bridge.runningCost(workflowId);
+    for (let i = 0; i < 50 && live?.phase === 'starting'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      live = await bridge.runningCost(workflowId);
+    }
     expect(live?.phase).toBe('active');
     // 4 kWh * 0.35 = 1.40, 10 min * 0.05 = 0.50, + 1.00
     expect(live?.priced?.total).toBe('2.90');
@@ -92,13 +103,29 @@ describe('charging-session workflow on a real Temporal server and PostgreSQL', (
     expect(sum.eq(stored!.receipt.total)).toBe(true);
 
     const payment = await findPaymentBySession(tdb.db, input.sessionId);
-    expect(payment).toMatchObject({ status: 'captured', amount_authorized: '50.0000', amount_captured: '6.8200' });
-    const intent = running.fake.paymentIntent(payment!.provider_payment_id!) as Record<string, unknown>;
-    expect(intent).toMatchObject({ status: 'succeeded', amount: 5000, amount_received: 682, capture_method: 'manual' });
+    expect(payment).toMatchObject({
+      status: 'captured',
+      amount_authorized: '50.0000',
+      amount_captured: '6.8200',
+    });
+    const intent = running.fake.paymentIntent(payment!.provider_payment_id!);
+    expect(intent).toMatchObject({
+      status: 'succeeded',
+      amount: 5000,
+      amount_received: 682,
+      capture_method: 'manual',
+    });
 
     const session = await tdb.db('charging_sessions').where({ id: input.sessionId }).first();
-    expect(session).toMatchObject({ status: 'completed', tariff_version_id: fx.tariffVersionId, energy_wh: '12345.000' });
-    const outbox = await tdb.db('outbox').whereIn('object_id', [input.sessionId, stored!.receipt.id]).pluck('type');
+    expect(session).toMatchObject({
+      status: 'completed',
+      tariff_version_id: fx.tariffVersionId,
+      energy_wh: '12345.000',
+    });
+    const outbox = await tdb
+      .db('outbox')
+      .whereIn('object_id', [input.sessionId, stored!.receipt.id])
+      .pluck('type');
     expect(outbox.sort()).toEqual(['receipt.issued', 'session.completed']);
 
     const description = await env.client.workflow.getHandle(workflowId).describe();
@@ -127,12 +154,20 @@ describe('charging-session workflow on a real Temporal server and PostgreSQL', (
   });
 
   it('captures no more than the hold and shows the rest as due on the receipt', async () => {
-    const fx = await insertBillingFixture(tdb.db, { identity: 'CP-INT-3', idTag: 'TAG-INT-3', holdAmount: '5.00' });
+    const fx = await insertBillingFixture(tdb.db, {
+      identity: 'CP-INT-3',
+      idTag: 'TAG-INT-3',
+      holdAmount: '5.00',
+    });
     const { input, workflowId } = await begin(fx, 0);
     const outcome = await finish(workflowId, 40_000, 60); // 1.00 + 14.00 + 3.00
     expect(outcome).toMatchObject({ total: '18.00', amountCaptured: '5.00' });
     const stored = await findReceiptBySession(tdb.db, input.sessionId);
-    expect(stored?.receipt).toMatchObject({ amount_paid: '5.0000', amount_due: '13.0000', payment_status: 'partially_paid' });
+    expect(stored?.receipt).toMatchObject({
+      amount_paid: '5.0000',
+      amount_due: '13.0000',
+      payment_status: 'partially_paid',
+    });
   });
 
   it('records a declined card and bills the session as due', async () => {

@@ -95,7 +95,12 @@ describe('money', () => {
 
 describe('checkTariffInput', () => {
   it('accepts a valid tariff', () => {
-    expect(checkTariffInput('EUR', [{ type: 'per_kwh', price: '0.35' }, { type: 'flat_fee', price: 1.5 }])).toEqual([]);
+    expect(
+      checkTariffInput('EUR', [
+        { type: 'per_kwh', price: '0.35' },
+        { type: 'flat_fee', price: 1.5 },
+      ]),
+    ).toEqual([]);
   });
 
   it.each([
@@ -106,7 +111,14 @@ describe('checkTariffInput', () => {
     ['EUR', [{ type: 'per_kwh', price: '-0.35' }], 'components[0].price'],
     ['EUR', [{ type: 'per_kwh', price: 'abc' }], 'components[0].price'],
     ['EUR', [{ type: 'per_kwh', price: '0.1234567' }], 'components[0].price'],
-    ['EUR', [{ type: 'per_kwh', price: '1' }, { type: 'per_kwh', price: '2' }], 'components[1].type'],
+    [
+      'EUR',
+      [
+        { type: 'per_kwh', price: '1' },
+        { type: 'per_kwh', price: '2' },
+      ],
+      'components[1].type',
+    ],
   ])('rejects currency %p components %j naming %s', (currency, components, param) => {
     const problems = checkTariffInput(currency, components);
     expect(problems.map((p) => p.param)).toContain(param);

@@ -28,7 +28,12 @@ export async function insertBillingFixture(
   const projectId = newId('prj');
   await db('projects').insert({ id: projectId, organization_id: organizationId, name: 'Project' });
   const siteId = newId('site');
-  await db('sites').insert({ id: siteId, organization_id: organizationId, project_id: projectId, name: 'Site' });
+  await db('sites').insert({
+    id: siteId,
+    organization_id: organizationId,
+    project_id: projectId,
+    name: 'Site',
+  });
   const chargePointId = newId('cp');
   await db('charge_points').insert({
     id: chargePointId,
@@ -54,7 +59,12 @@ export async function insertBillingFixture(
     { type: 'per_minute', price: '0.05' },
   ];
   await db('tariff_components').insert(
-    components.map((c, position) => ({ tariff_version_id: tariffVersionId, position, type: c.type, price: c.price })),
+    components.map((c, position) => ({
+      tariff_version_id: tariffVersionId,
+      position,
+      type: c.type,
+      price: c.price,
+    })),
   );
   await db('tariff_assignments').insert({
     id: newId('tas'),
@@ -78,5 +88,12 @@ export async function insertBillingFixture(
     user_id: userId,
     type: 'rfid',
   });
-  return { organizationId, chargePointId, identity: opts.identity, tariffVersionId, idTag: opts.idTag, userId };
+  return {
+    organizationId,
+    chargePointId,
+    identity: opts.identity,
+    tariffVersionId,
+    idTag: opts.idTag,
+    userId,
+  };
 }

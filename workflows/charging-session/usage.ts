@@ -23,7 +23,12 @@ export function applyReadings(state: MeterState, readings: MeterReading[]): Mete
   return next;
 }
 
-export function usageBetween(startWh: string, startedAt: string, endWh: string, endedAt: string): SessionUsage {
+export function usageBetween(
+  startWh: string,
+  startedAt: string,
+  endWh: string,
+  endedAt: string,
+): SessionUsage {
   const energy = new Dec(endWh).sub(startWh);
   const seconds = Math.floor((Date.parse(endedAt) - Date.parse(startedAt)) / 1000);
   return { energyWh: Dec.max(energy, 0).toFixed(), durationSeconds: Math.max(seconds, 0) };

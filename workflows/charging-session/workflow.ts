@@ -61,9 +61,15 @@ export interface SessionOutcome {
 }
 
 /** One charging session on one connector: hold, meter, price, capture, receipt. */
-export async function chargingSession(input: ChargingSessionInput, carried?: CarriedState): Promise<SessionOutcome> {
+export async function chargingSession(
+  input: ChargingSessionInput,
+  carried?: CarriedState,
+): Promise<SessionOutcome> {
   let phase: SessionPhase = carried ? 'active' : 'starting';
-  let meter: MeterState = carried?.meter ?? { lastEnergyWh: input.meterStartWh, lastTimestamp: input.startedAt };
+  let meter: MeterState = carried?.meter ?? {
+    lastEnergyWh: input.meterStartWh,
+    lastTimestamp: input.startedAt,
+  };
   let stop: StopTransactionV1 | null = carried?.pendingStop ?? null;
   let opened: OpenedSession | null = carried?.opened ?? null;
 
@@ -77,7 +83,10 @@ export async function chargingSession(input: ChargingSessionInput, carried?: Car
   setHandler(runningCostQuery, (): RunningCost => {
     const tariff = opened?.tariff;
     const priced = tariff
-      ? priceSession(tariff, usageBetween(input.meterStartWh, input.startedAt, meter.lastEnergyWh, meter.lastTimestamp))
+      ? priceSession(
+          tariff,
+          usageBetween(input.meterStartWh, input.startedAt, meter.lastEnergyWh, meter.lastTimestamp),
+        )
       : null;
     return { phase, asOf: meter.lastTimestamp, priced };
   });
@@ -100,7 +109,8 @@ export async function chargingSession(input: ChargingSessionInput, carried?: Car
         customerId: opened.hold.customerId,
         idempotencyKey: `${workflowInfo().workflowId}:authorize`,
       });
-      if (auth.status === 'authorized') payment = { paymentId: auth.paymentId, amountAuthorized: auth.amountAuthorized };
+      if (auth.status === 'authorized')
+        payment = { paymentId: auth.paymentId, amountAuthorized: auth.amountAuthorized };
     }
     setStatus(opened.status === 'active' ? 'active' : 'unbilled');
   }
@@ -108,7 +118,12 @@ export async function chargingSession(input: ChargingSessionInput, carried?: Car
   await condition(() => stop !== null || workflowInfo().continueAsNewSuggested);
   if (stop === null) {
     await condition(allHandlersFinished);
-    return continueAsNew<typeof chargingSession>(input, { opened: opened!, payment, meter, pendingStop: stop });
+    return continueAsNew<typeof chargingSession>(input, {
+      opened: opened!,
+      payment,
+      meter,
+      pendingStop: stop,
+    });
   }
   const finalStop: StopTransactionV1 = stop;
   if (opened!.status === 'active') setStatus('stopping');

@@ -1,0 +1,14 @@
+import { isCurrency } from '../pricing/currency';
+import { formatMoney } from '../pricing/money';
+import { canonicalDecimal } from '../db/repositories/decimals';
+
+export const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
+
+/** Money in JSON: a decimal string with the currency's minor-unit digits ("9.80", "1200" for JPY). */
+export function money(value: string | null, currency: string | null): string | null {
+  if (value === null) return null;
+  return currency !== null && isCurrency(currency) ? formatMoney(value, currency) : canonicalDecimal(value);
+}
+
+export const decimal = (value: string | null): string | null =>
+  value === null ? null : canonicalDecimal(value);

@@ -1,0 +1,166 @@
+import type { Router } from 'express';
+import {
+  SESSION_STATUSES,
+  SessionStatus,
+  SessionView,
+  getSessionView,
+  listSessionViews,
+} from '../../db/repositories/sessionViews';
+import { Dec } from '../../pricing/money';
+import type { PricedLine } from '../../pricing/rate';
+import type { RunningCost } from '../../workflows/charging-session/messages';
+import type { ResolvedDeps } from '../deps';
+import { invalidParam, resourceMissing } from '../errors';
+import { read } from '../handler';
+import { decimal, iso, money } from '../json';
+import { listEnvelope, parsePage, queryString } from '../pagination';
+
+const LIVE: readonly SessionStatus[] = ['starting', 'active'];
+
+const lineJson = (l: PricedLine) => ({
+  component: l.component,
+  description: l.description,
+  quantity: l.quantity,
+  unit: l.unit,
+  unit_price: l.unitPrice,
+  amount: l.amount,
+});
+
+function runningCostJson(cost: RunningCost) {
+  const p = cost.priced;
+  return {
+    phase: cost.phase,
+    as_of: cost.asOf,
+    priced: p && {
+      currency: p.currency,
+      tariff_version_id: p.tariffVersionId,
+      energy_kwh: p.energyKwh,
+      duration_seconds: p.durationSeconds,
+      lines: p.lines.map(lineJson),
+      total: p.total,
+    },
+  };
+}
+
+function receiptJson(view: SessionView['receipt']) {
+  if (!view) return null;
+  const { receipt: r, lines } = view;
+  return {
+    object: 'receipt',
+    id: r.id,
+    number: r.number,
+    currency: r.currency,
+    lines: lines.map((l) => ({
+      component: l.component,
+      description: l.description,
+      quantity: decimal(l.quantity),
+      unit: l.unit,
+      unit_price: decimal(l.unit_price),
+      amount: money(l.amount, r.currency),
+    })),
+    total: money(r.total, r.currency),
+    amount_paid: money(r.amount_paid, r.currency),
+    amount_due: money(r.amount_due, r.currency),
+    payment_status: r.payment_status,
+    issued_at: iso(r.issued_at),
+  };
+}
+
+function paymentJson(p: SessionView['payment']) {
+  if (!p) return null;
+  return {
+    object: 'payment',
+    id: p.id,
+    provider: p.provider,
+    provider_payment_id: p.provider_payment_id,
+    status: p.status,
+    currency: p.currency,
+    amount_authorized: money(p.amount_authorized, p.currency),
+    amount_captured: money(p.amount_captured, p.currency),
+    failure_code: p.failure_code,
+    failure_message: p.failure_message,
+  };
+}
+
+function sessionJson(view: SessionView) {
+  const s = view.session;
+  return {
+    object: 'charging_session',
+    id: s.id,
+    status: s.status,
+    status_reason: s.status_reason,
+    charge_point_id: s.charge_point_id,
+    charge_point_identity: s.charge_point_identity,
+    connector_id: s.connector_id,
+    transaction_id: s.transaction_id,
+    id_tag: s.id_tag,
+    user_id: s.user_id,
+    tariff_version_id: s.tariff_version_id,
+    currency: s.currency,
+    meter_start_wh: decimal(s.meter_start_wh),
+    meter_stop_wh: decimal(s.meter_stop_wh),
+    energy_kwh: s.energy_wh === null ? null : new Dec(s.energy_wh).div(1000).toFixed(3),
+    duration_seconds: s.duration_seconds,
+    total_amount: money(s.total_amount, s.currency),
+    started_at: iso(s.started_at),
+    stopped_at: iso(s.stopped_at),
+    stop_reason: s.stop_reason,
+    receipt: receiptJson(view.receipt),
+    payment: paymentJson(view.payment),
+  };
+}
+
+/**
+ * The live cost comes from the session's workflow. The session record is worth answering without it, so a
+ * workflow that is slow, gone or unreachable yields null (and a warning) rather than a failed request.
+ */
+async function liveCost(deps: ResolvedDeps, view: SessionView) {
+  if (!LIVE.includes(view.session.status)) return null;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), deps.runningCostTimeoutMs);
+  });
+  try {
+    const cost = await Promise.race([deps.runningCost(view.session.workflow_id), timeout]);
+    if (cost === undefined) {
+      deps.log.warn('running cost unavailable', {
+        sessionId: view.session.id,
+        workflowId: view.session.workflow_id,
+      });
+      return null;
+    }
+    return runningCostJson(cost);
+  } catch (err) {
+    deps.log.warn('running cost query failed', { sessionId: view.session.id, err });
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function registerSessionRoutes(router: Router, deps: ResolvedDeps): void {
+  // Lists leave out running_cost: it is a workflow query per live session; GET /sessions/:id has it.
+  router.get(
+    '/sessions',
+    read(deps, async ({ db, org, query }) => {
+      const status = queryString(query, 'status');
+      if (status !== undefined && !(SESSION_STATUSES as readonly string[]).includes(status)) {
+        throw invalidParam('status', `must be one of ${SESSION_STATUSES.join(', ')}`);
+      }
+      const page = await listSessionViews(db, org.id, parsePage(query), {
+        status: status as SessionStatus | undefined,
+      });
+      return { status: 200, body: listEnvelope(page, sessionJson, (v) => v.session.id) };
+    }),
+  );
+
+  router.get(
+    '/sessions/:id',
+    read(deps, async ({ db, org, params }) => {
+      const view = await getSessionView(db, org.id, params.id);
+      if (!view) throw resourceMissing('session', params.id);
+      const { receipt, payment, ...rest } = sessionJson(view);
+      return { status: 200, body: { ...rest, running_cost: await liveCost(deps, view), receipt, payment } };
+    }),
+  );
+}

@@ -1,0 +1,172 @@
+import type { Router } from 'express';
+import {
+  assignTariff,
+  createTariff,
+  createTariffVersion,
+  getTariff,
+  listTariffs,
+  NewTariffVersion,
+  SCOPE_TYPES,
+  scopeExists,
+  Tariff,
+  TariffAssignment,
+  TariffVersionRecord,
+} from '../../db/repositories/tariffs';
+import { checkTariffInput, ComponentType, TariffComponent } from '../../pricing/tariff';
+import type { ResolvedDeps } from '../deps';
+import { invalidParam, missingParam, resourceMissing } from '../errors';
+import { read, write } from '../handler';
+import { iso } from '../json';
+import { listEnvelope, parsePage } from '../pagination';
+import {
+  Body,
+  optionalString,
+  optionalTimestamp,
+  parseDecimal,
+  readBody,
+  rejectUnknownFields,
+  requiredEnum,
+  requiredString,
+} from '../validation';
+
+// tariff_components.price is numeric(18,6): 12 integer digits.
+const PRICE_RULES = { maxDecimals: 6, maxIntegerDigits: 12 };
+// A scheduled version may be sent a moment late; more than this would rewrite what sessions were priced with.
+const VALID_FROM_GRACE_MS = 60_000;
+
+function versionJson(v: TariffVersionRecord) {
+  return {
+    object: 'tariff_version',
+    id: v.versionId,
+    tariff_id: v.tariffId,
+    version: v.version,
+    name: v.name,
+    currency: v.currency,
+    components: v.components.map((c) => ({ type: c.type, price: c.price })),
+    valid_from: iso(v.validFrom),
+    created_at: iso(v.createdAt),
+  };
+}
+
+export function tariffJson(t: Tariff) {
+  const current = t.currentVersion;
+  return {
+    object: 'tariff',
+    id: t.id,
+    name: current.name,
+    currency: current.currency,
+    components: current.components.map((c) => ({ type: c.type, price: c.price })),
+    current_version: versionJson(current),
+    versions: t.versions.map(versionJson),
+    created_at: iso(t.createdAt),
+  };
+}
+
+function assignmentJson(a: TariffAssignment) {
+  return {
+    object: 'tariff_assignment',
+    id: a.id,
+    tariff_id: a.tariffId,
+    scope_type: a.scopeType,
+    scope_id: a.scopeId,
+    created_at: iso(a.createdAt),
+  };
+}
+
+function readComponents(body: Body, currency: unknown): TariffComponent[] {
+  if (body.components === undefined || body.components === null) throw missingParam('components');
+  const problem = checkTariffInput(currency, body.components)[0];
+  if (problem) throw invalidParam(problem.param, problem.message);
+  const components = body.components as Array<Record<string, unknown>>;
+  components.forEach((c, i) => rejectUnknownFields(c, ['type', 'price'], `components[${i}]`));
+  return components.map((c, i) => ({
+    type: c.type as ComponentType,
+    price: parseDecimal(c.price, `components[${i}].price`, PRICE_RULES),
+  }));
+}
+
+function readValidFrom(body: Body): Date | undefined {
+  const validFrom = optionalTimestamp(body, 'valid_from');
+  if (validFrom && validFrom.getTime() < Date.now() - VALID_FROM_GRACE_MS) {
+    throw invalidParam('valid_from', 'must not be in the past: sessions already priced keep their version');
+  }
+  return validFrom;
+}
+
+const readName = (body: Body) => optionalString(body, 'name', { max: 200, trim: true });
+
+export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
+  router.post(
+    '/tariffs',
+    write(deps, async ({ db, org, body: raw }) => {
+      const body = readBody(raw, ['name', 'currency', 'components', 'valid_from']);
+      const name = requiredString(body, 'name', { max: 200, trim: true });
+      if (body.currency === undefined || body.currency === null) throw missingParam('currency');
+      const components = readComponents(body, body.currency);
+      const input: NewTariffVersion = {
+        name,
+        currency: body.currency as string,
+        components,
+        validFrom: readValidFrom(body),
+      };
+      return { status: 201, body: tariffJson(await createTariff(db, org.id, input)) };
+    }),
+  );
+
+  router.get(
+    '/tariffs',
+    read(deps, async ({ db, org, query }) => {
+      const page = await listTariffs(db, org.id, parsePage(query));
+      return { status: 200, body: listEnvelope(page, tariffJson, (t) => t.id) };
+    }),
+  );
+
+  router.get(
+    '/tariffs/:id',
+    read(deps, async ({ db, org, params }) => {
+      const tariff = await getTariff(db, org.id, params.id);
+      if (!tariff) throw resourceMissing('tariff', params.id);
+      return { status: 200, body: tariffJson(tariff) };
+    }),
+  );
+
+  // Editing a tariff: versions are immutable, so an edit is a new version (omitted name/currency carry over).
+  router.post(
+    '/tariffs/:id/versions',
+    write(deps, async ({ db, org, params, body: raw }) => {
+      const body = readBody(raw, ['name', 'currency', 'components', 'valid_from']);
+      const name = readName(body);
+      const currency = body.currency ?? undefined;
+      // checkTariffInput validates the currency too; the current one stands in for an omitted one.
+      const components = readComponents(body, currency ?? 'EUR');
+      const validFrom = readValidFrom(body);
+      const tariff = await getTariff(db, org.id, params.id);
+      if (!tariff) throw resourceMissing('tariff', params.id);
+      const version = await createTariffVersion(db, org.id, tariff.id, {
+        name: name ?? tariff.currentVersion.name,
+        currency: (currency as string | undefined) ?? tariff.currentVersion.currency,
+        components,
+        validFrom,
+      });
+      if (!version) throw resourceMissing('tariff', params.id);
+      return { status: 201, body: versionJson(version) };
+    }),
+  );
+
+  // One tariff per scope; assigning again replaces it (201 for a new assignment, 200 for a replaced one).
+  router.post(
+    '/tariffs/:id/assignments',
+    write(deps, async ({ db, org, params, body: raw }) => {
+      const body = readBody(raw, ['scope_type', 'scope_id']);
+      const scopeType = requiredEnum(body, 'scope_type', SCOPE_TYPES);
+      const scopeId = requiredString(body, 'scope_id', { max: 255 });
+      const tariff = await getTariff(db, org.id, params.id);
+      if (!tariff) throw resourceMissing('tariff', params.id);
+      if (!(await scopeExists(db, org.id, scopeType, scopeId))) {
+        throw resourceMissing(scopeType.replace('_', ' '), scopeId, 'scope_id');
+      }
+      const { assignment, created } = await assignTariff(db, org.id, tariff.id, { scopeType, scopeId });
+      return { status: created ? 201 : 200, body: assignmentJson(assignment) };
+    }),
+  );
+}

@@ -1,0 +1,364 @@
+import type { Knex } from 'knex';
+import { newId } from '../ids';
+import { normalizePrice, TariffComponent, TariffVersion } from '../../pricing/tariff';
+import { fetchPage, Page, PageRequest } from './pagination';
+
+/** A stored tariff version with its metadata; the pricing part is exactly pricing/'s TariffVersion. */
+export interface TariffVersionRecord extends TariffVersion {
+  name: string;
+  validFrom: Date;
+  createdAt: Date;
+}
+
+export interface Tariff {
+  id: string;
+  organizationId: string;
+  createdAt: Date;
+  /** In force now; while every version is still scheduled, the first one to come into force. */
+  currentVersion: TariffVersionRecord;
+  /** All versions, oldest first. */
+  versions: TariffVersionRecord[];
+}
+
+export type ScopeType = 'project' | 'site' | 'charge_point';
+export const SCOPE_TYPES: readonly ScopeType[] = ['project', 'site', 'charge_point'];
+
+export interface TariffAssignment {
+  id: string;
+  organizationId: string;
+  tariffId: string;
+  scopeType: ScopeType;
+  scopeId: string;
+  createdAt: Date;
+}
+
+export interface NewTariffVersion {
+  name: string;
+  currency: string;
+  /** Validated with checkTariffInput; prices are stored canonicalized. */
+  components: TariffComponent[];
+  /** Defaults to now(); for version 1, to the epoch (see FIRST_VERSION_VALID_FROM). */
+  validFrom?: Date;
+}
+
+/**
+ * A first version has nothing to supersede, and a charge point may report a session start from before the
+ * tariff was entered (clock skew, transactions queued offline): it is in force from the beginning of time.
+ */
+export const FIRST_VERSION_VALID_FROM = new Date(0);
+
+interface TariffRow {
+  id: string;
+  organization_id: string;
+  created_at: Date;
+}
+
+interface VersionRow {
+  id: string;
+  tariff_id: string;
+  version: number;
+  name: string;
+  currency: string;
+  valid_from: Date;
+  created_at: Date;
+}
+
+interface ComponentRow {
+  tariff_version_id: string;
+  position: number;
+  type: TariffComponent['type'];
+  price: string;
+}
+
+interface AssignmentRow {
+  id: string;
+  organization_id: string;
+  tariff_id: string;
+  scope_type: ScopeType;
+  scope_id: string;
+  created_at: Date;
+}
+
+const toAssignment = (row: AssignmentRow): TariffAssignment => ({
+  id: row.id,
+  organizationId: row.organization_id,
+  tariffId: row.tariff_id,
+  scopeType: row.scope_type,
+  scopeId: row.scope_id,
+  createdAt: row.created_at,
+});
+
+async function loadVersions(db: Knex, versionRows: VersionRow[]): Promise<TariffVersionRecord[]> {
+  if (versionRows.length === 0) return [];
+  const componentRows: ComponentRow[] = await db<ComponentRow>('tariff_components')
+    .whereIn(
+      'tariff_version_id',
+      versionRows.map((v) => v.id),
+    )
+    .orderBy(['tariff_version_id', 'position']);
+  return versionRows.map((v) => ({
+    tariffId: v.tariff_id,
+    versionId: v.id,
+    version: v.version,
+    name: v.name,
+    currency: v.currency,
+    components: componentRows
+      .filter((c) => c.tariff_version_id === v.id)
+      .map((c) => ({ type: c.type, price: normalizePrice(c.price) })),
+    validFrom: v.valid_from,
+    createdAt: v.created_at,
+  }));
+}
+
+/** Latest valid_from not after `at`; the higher version breaks a tie. */
+function versionInForce<V extends { validFrom: Date; version: number }>(
+  versions: V[],
+  at: Date,
+): V | undefined {
+  let best: V | undefined;
+  for (const v of versions) {
+    if (v.validFrom.getTime() > at.getTime()) continue;
+    const newer =
+      !best ||
+      v.validFrom.getTime() > best.validFrom.getTime() ||
+      (v.validFrom.getTime() === best.validFrom.getTime() && v.version > best.version);
+    if (newer) best = v;
+  }
+  return best;
+}
+
+function currentOf(versions: TariffVersionRecord[], now: Date): TariffVersionRecord {
+  const inForce = versionInForce(versions, now);
+  if (inForce) return inForce;
+  return [...versions].sort(
+    (a, b) => a.validFrom.getTime() - b.validFrom.getTime() || a.version - b.version,
+  )[0];
+}
+
+async function assemble(db: Knex, tariffRows: TariffRow[]): Promise<Tariff[]> {
+  if (tariffRows.length === 0) return [];
+  const versionRows: VersionRow[] = await db<VersionRow>('tariff_versions')
+    .whereIn(
+      'tariff_id',
+      tariffRows.map((t) => t.id),
+    )
+    .orderBy(['tariff_id', 'version']);
+  const versions = await loadVersions(db, versionRows);
+  const now = new Date();
+  return tariffRows.map((t) => {
+    const own = versions.filter((v) => v.tariffId === t.id);
+    return {
+      id: t.id,
+      organizationId: t.organization_id,
+      createdAt: t.created_at,
+      currentVersion: currentOf(own, now),
+      versions: own,
+    };
+  });
+}
+
+async function insertVersion(
+  db: Knex,
+  tariffId: string,
+  version: number,
+  input: NewTariffVersion,
+): Promise<TariffVersionRecord> {
+  const [row] = await db<VersionRow>('tariff_versions')
+    .insert({
+      id: newId('tarv'),
+      tariff_id: tariffId,
+      version,
+      name: input.name,
+      currency: input.currency,
+      valid_from: input.validFrom ?? (version === 1 ? FIRST_VERSION_VALID_FROM : db.fn.now()),
+    })
+    .returning('*');
+  await db('tariff_components').insert(
+    input.components.map((c, position) => ({
+      tariff_version_id: row.id,
+      position,
+      type: c.type,
+      price: normalizePrice(c.price),
+    })),
+  );
+  return (await loadVersions(db, [row]))[0];
+}
+
+/** A tariff and its version 1, in one transaction. */
+export async function createTariff(
+  db: Knex,
+  organizationId: string,
+  input: NewTariffVersion,
+): Promise<Tariff> {
+  return db.transaction(async (trx) => {
+    const [row] = await trx<TariffRow>('tariffs')
+      .insert({ id: newId('tar'), organization_id: organizationId })
+      .returning('*');
+    await insertVersion(trx, row.id, 1, input);
+    return (await assemble(trx, [row]))[0];
+  });
+}
+
+/**
+ * Editing a tariff: versions are immutable (a database trigger refuses UPDATE and DELETE), so an edit is a
+ * new version. Undefined when the tariff is not the organization's.
+ */
+export async function createTariffVersion(
+  db: Knex,
+  organizationId: string,
+  tariffId: string,
+  input: NewTariffVersion,
+): Promise<TariffVersionRecord | undefined> {
+  return db.transaction(async (trx) => {
+    // The row lock serialises concurrent edits so they get consecutive version numbers.
+    const tariff = await trx('tariffs')
+      .where({ id: tariffId, organization_id: organizationId })
+      .forUpdate()
+      .first();
+    if (!tariff) return undefined;
+    const { max } = (await trx('tariff_versions')
+      .where({ tariff_id: tariffId })
+      .max('version as max')
+      .first()) as {
+      max: number | null;
+    };
+    return insertVersion(trx, tariffId, (max ?? 0) + 1, input);
+  });
+}
+
+export async function getTariff(db: Knex, organizationId: string, id: string): Promise<Tariff | undefined> {
+  const row = await db<TariffRow>('tariffs').where({ organization_id: organizationId, id }).first();
+  return row && (await assemble(db, [row]))[0];
+}
+
+export async function listTariffs(
+  db: Knex,
+  organizationId: string,
+  page: PageRequest,
+): Promise<Page<Tariff>> {
+  const result = await fetchPage(
+    db('tariffs').where({ organization_id: organizationId }),
+    page,
+    'id',
+    (r: TariffRow) => r,
+  );
+  return { data: await assemble(db, result.data), hasMore: result.hasMore };
+}
+
+const SCOPE_TABLES: Record<ScopeType, string> = {
+  project: 'projects',
+  site: 'sites',
+  charge_point: 'charge_points',
+};
+
+export async function scopeExists(
+  db: Knex,
+  organizationId: string,
+  scopeType: ScopeType,
+  scopeId: string,
+): Promise<boolean> {
+  const row = await db(SCOPE_TABLES[scopeType])
+    .where({ organization_id: organizationId, id: scopeId })
+    .first('id');
+  return row !== undefined;
+}
+
+/**
+ * One tariff per scope: assigning again replaces the scope's tariff. The caller checks that tariff and scope
+ * belong to the organization. `created` tells a new assignment from a replaced one.
+ */
+export async function assignTariff(
+  db: Knex,
+  organizationId: string,
+  tariffId: string,
+  scope: { scopeType: ScopeType; scopeId: string },
+): Promise<{ assignment: TariffAssignment; created: boolean }> {
+  const result = await db.raw<{ rows: Array<AssignmentRow & { inserted: boolean }> }>(
+    `INSERT INTO tariff_assignments (id, organization_id, tariff_id, scope_type, scope_id)
+     VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (scope_type, scope_id) DO UPDATE SET tariff_id = excluded.tariff_id
+     RETURNING *, (xmax = 0) AS inserted`,
+    [newId('tas'), organizationId, tariffId, scope.scopeType, scope.scopeId],
+  );
+  const row = result.rows[0];
+  return { assignment: toAssignment(row), created: row.inserted };
+}
+
+export async function listTariffAssignments(
+  db: Knex,
+  organizationId: string,
+  tariffId: string,
+): Promise<TariffAssignment[]> {
+  const rows: AssignmentRow[] = await db<AssignmentRow>('tariff_assignments')
+    .where({ organization_id: organizationId, tariff_id: tariffId })
+    .orderBy('id');
+  return rows.map(toAssignment);
+}
+
+const strip = (v: TariffVersionRecord): TariffVersion => ({
+  tariffId: v.tariffId,
+  versionId: v.versionId,
+  version: v.version,
+  currency: v.currency,
+  components: v.components,
+});
+
+/**
+ * The tariff version a session starting at `at` on this charge point is priced with. The most specific
+ * assignment wins (charge point, then its site, then the site's project); of that tariff, the version in
+ * force at `at`. Undefined when nothing is assigned or the winning tariff has no version in force yet: a less
+ * specific tariff is deliberately not used then, since the operator chose this one for the charge point.
+ */
+export async function resolveTariffForChargePoint(
+  db: Knex,
+  chargePointId: string,
+  at: Date,
+): Promise<TariffVersion | undefined> {
+  const assignment = await db('charge_points as cp')
+    .join('sites as s', 's.id', 'cp.site_id')
+    .join('tariff_assignments as ta', function () {
+      this.on('ta.organization_id', 'cp.organization_id').andOn(function () {
+        this.on(function () {
+          this.on('ta.scope_type', db.raw('?', ['charge_point'])).andOn('ta.scope_id', 'cp.id');
+        })
+          .orOn(function () {
+            this.on('ta.scope_type', db.raw('?', ['site'])).andOn('ta.scope_id', 's.id');
+          })
+          .orOn(function () {
+            this.on('ta.scope_type', db.raw('?', ['project'])).andOn('ta.scope_id', 's.project_id');
+          });
+      });
+    })
+    .where('cp.id', chargePointId)
+    .orderByRaw("CASE ta.scope_type WHEN 'charge_point' THEN 0 WHEN 'site' THEN 1 ELSE 2 END")
+    .first<{ tariff_id: string } | undefined>('ta.tariff_id');
+  if (!assignment) return undefined;
+
+  const row = await db<VersionRow>('tariff_versions')
+    .where('tariff_id', assignment.tariff_id)
+    .where('valid_from', '<=', at)
+    .orderBy([
+      { column: 'valid_from', order: 'desc' },
+      { column: 'version', order: 'desc' },
+    ])
+    .first();
+  return row && strip((await loadVersions(db, [row]))[0]);
+}
+
+export async function loadTariffVersion(db: Knex, versionId: string): Promise<TariffVersion | undefined> {
+  const row = await db<VersionRow>('tariff_versions').where({ id: versionId }).first();
+  return row && strip((await loadVersions(db, [row]))[0]);
+}
+
+/** Like loadTariffVersion, with name and dates, limited to the organization's tariffs. */
+export async function getTariffVersion(
+  db: Knex,
+  organizationId: string,
+  versionId: string,
+): Promise<TariffVersionRecord | undefined> {
+  const row = await db<VersionRow>('tariff_versions')
+    .join('tariffs', 'tariffs.id', 'tariff_versions.tariff_id')
+    .where({ 'tariff_versions.id': versionId, 'tariffs.organization_id': organizationId })
+    .first('tariff_versions.*');
+  return row && (await loadVersions(db, [row]))[0];
+}
