@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { Dec } from '../../pricing/money';
 import { allocateTransaction } from '../../db/repositories/sessions';
@@ -135,7 +136,7 @@ describe('charging-session workflow on a real Temporal server and PostgreSQL', (
     await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history);
     if (process.env.RECORD_HISTORY) {
       const file = path.join(__dirname, '../replay/histories/charging-session-v1.json');
-      writeFileSync(file, JSON.stringify(history, null, 2));
+      writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n');
     }
   });
 
