@@ -156,7 +156,12 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
     const live = sessions.data.find(
       (s: { transaction_id: number }) => s.transaction_id === started.transactionId,
     );
-    const during = await api('GET', `/sessions/${live.id}`);
+    let during = await api('GET', `/sessions/${live.id}`);
+    // The tariff is pinned by the workflow's first activity; until then the session is 'starting'.
+    for (let i = 0; i < 50 && !during.running_cost?.priced; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      during = await api('GET', `/sessions/${live.id}`);
+    }
     // 17.5 kWh * 0.39 = 6.825 -> 6.83; 40 min * 0.02 = 0.80; + 1.50
     expect(during.running_cost.priced.total).toBe('9.13');
 

@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createBillingWorker } from '../../bin/worker';
 import { startFakeStripe, FakeStripe } from '../../payments/fake-stripe';
@@ -12,25 +12,12 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-// Keep test output readable: the SDK's INFO lines (worker state changes) say nothing a failing test needs.
-let runtimeInstalled = false;
-function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Already installed by an earlier call in this process.
-  }
-}
-
 /** The project's real worker (workflows + activities) against the test server, paying through the Stripe fake. */
 export async function startWorker(
   env: TestWorkflowEnvironment,
   db: Knex,
   taskQueue: string,
 ): Promise<RunningWorker> {
-  quietRuntime();
   const fake = await startFakeStripe();
   const stripe = createStripeClient({ secretKey: 'sk_test_integration', apiBase: fake.url });
   const worker = await createBillingWorker({
