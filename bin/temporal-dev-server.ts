@@ -26,7 +26,7 @@ export function spawnTemporalDevServer(opts: {
     '--ui-port',
     String(opts.uiPort),
     '--log-level',
-    'warn',
+    'error',
     ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${KEYWORD}`]),
   ];
   return spawn(opts.bin, args, { stdio: ['ignore', 'ignore', 'inherit'] });
