@@ -33,9 +33,18 @@ export async function seedDemo(db: Knex, dataDir: string): Promise<DemoCredentia
     const org = await createOrganization(trx, { name: 'Demo Charging Co.' });
     const { secret } = await createApiKey(trx, org.id, 'demo');
     const project = await createProject(trx, org.id, { name: 'Demo project' });
-    const site = await createSite(trx, org.id, { projectId: project.id, name: 'Demo car park', timeZone: 'Europe/Berlin' });
+    const site = await createSite(trx, org.id, {
+      projectId: project.id,
+      name: 'Demo car park',
+      timeZone: 'Europe/Berlin',
+    });
     const password = randomBytes(12).toString('hex');
-    await createChargePoint(trx, org.id, { identity: IDENTITY, siteId: site.id, password, holdAmount: '50.00' });
+    await createChargePoint(trx, org.id, {
+      identity: IDENTITY,
+      siteId: site.id,
+      password,
+      holdAmount: '50.00',
+    });
     const tariff = await createTariff(trx, org.id, {
       name: 'Demo public rate',
       currency: 'EUR',
@@ -52,7 +61,13 @@ export async function seedDemo(db: Knex, dataDir: string): Promise<DemoCredentia
       userType: 'public',
       paymentMethodId: 'pm_card_visa',
     });
-    await createIdTag(trx, org.id, { idTag: ID_TAG, userId: user.id, type: 'rfid', status: 'Accepted', expiresAt: null });
+    await createIdTag(trx, org.id, {
+      idTag: ID_TAG,
+      userId: user.id,
+      type: 'rfid',
+      status: 'Accepted',
+      expiresAt: null,
+    });
     return {
       organizationId: org.id,
       apiKey: secret,

@@ -26,7 +26,12 @@ function parseArgs(argv: string[]): Options {
   return opts;
 }
 
-async function runSession(cp: ChargePointClient, idTag: string, opts: Options, connectorId: number): Promise<number> {
+async function runSession(
+  cp: ChargePointClient,
+  idTag: string,
+  opts: Options,
+  connectorId: number,
+): Promise<number> {
   const start = Date.now() - opts.minutes * 60_000;
   const at = (fraction: number) => new Date(start + fraction * opts.minutes * 60_000).toISOString();
   const meterStart = 100_000 + Math.floor(Math.random() * 1_000_000);
@@ -41,7 +46,12 @@ async function runSession(cp: ChargePointClient, idTag: string, opts: Options, c
     status: 'Preparing',
     timestamp: at(0),
   });
-  const started = await cp.call<{ transactionId: number }>('StartTransaction', { connectorId, idTag, meterStart, timestamp: at(0) });
+  const started = await cp.call<{ transactionId: number }>('StartTransaction', {
+    connectorId,
+    idTag,
+    meterStart,
+    timestamp: at(0),
+  });
   const transactionId = started.transactionId;
   await cp.call('StatusNotification', {
     connectorId,

@@ -62,7 +62,11 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
         firmwareVersion: p.firmwareVersion,
         at: now(),
       });
-      return { status: 'Accepted', currentTime: now().toISOString(), interval: deps.heartbeatIntervalSeconds };
+      return {
+        status: 'Accepted',
+        currentTime: now().toISOString(),
+        interval: deps.heartbeatIntervalSeconds,
+      };
     },
 
     async Heartbeat(_p: object, ctx) {

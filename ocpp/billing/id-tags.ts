@@ -7,7 +7,12 @@ export interface IdTagInfo {
 }
 
 /** OCPP idTagInfo for a tag presented at a charge point of the given organization. */
-export async function lookupIdTag(db: Knex, organizationId: string, idTag: string, now: Date): Promise<IdTagInfo> {
+export async function lookupIdTag(
+  db: Knex,
+  organizationId: string,
+  idTag: string,
+  now: Date,
+): Promise<IdTagInfo> {
   const tag = await findIdTagByValue(db, idTag);
   if (!tag || tag.organizationId !== organizationId) return { status: 'Invalid' };
   const expiryDate = tag.expiresAt?.toISOString();

@@ -114,7 +114,10 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
   it('Boot, Authorize, Start, MeterValues x N, Stop -> receipt over the API and capture at the provider', async () => {
     const cp = await connectChargePoint({ endpoint: server.ocppUrl, identity: IDENTITY, password: PASSWORD });
     type TagReply = { idTagInfo: { status: string } };
-    const boot = await cp.call<{ status: string }>('BootNotification', { chargePointVendor: 'E2E', chargePointModel: 'Tester' });
+    const boot = await cp.call<{ status: string }>('BootNotification', {
+      chargePointVendor: 'E2E',
+      chargePointModel: 'Tester',
+    });
     expect(boot.status).toBe('Accepted');
     expect((await cp.call<TagReply>('Authorize', { idTag: ID_TAG })).idTagInfo.status).toBe('Accepted');
     expect((await cp.call<TagReply>('Authorize', { idTag: 'NOBODY' })).idTagInfo.status).toBe('Invalid');
@@ -131,7 +134,9 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
     const started = await cp.call<TagReply & { transactionId: number }>('StartTransaction', start);
     expect(started.idTagInfo.status).toBe('Accepted');
     // The same StartTransaction again (lost reply) answers the same transaction.
-    expect((await cp.call<{ transactionId: number }>('StartTransaction', start)).transactionId).toBe(started.transactionId);
+    expect((await cp.call<{ transactionId: number }>('StartTransaction', start)).transactionId).toBe(
+      started.transactionId,
+    );
 
     for (let i = 1; i <= 5; i++) {
       await cp.call('MeterValues', {
