@@ -6,7 +6,7 @@ import {
   findOrganizationByApiKey,
   revokeApiKey,
 } from '../../db/repositories/organizations';
-import { expectError, Harness, startHarness, Tenant } from './helpers';
+import { expectError, Harness, Json, startHarness, Tenant } from './helpers';
 
 let h: Harness;
 let acme: Tenant;
@@ -20,7 +20,9 @@ afterAll(() => h.close());
 describe('organizations and API keys (repository)', () => {
   it('creates an organization with the default user types', async () => {
     const org = await createOrganization(h.db, { name: 'Defaults' });
-    const names = (await h.db('user_types').where({ organization_id: org.id }).orderBy('name')).map((t) => t.name);
+    const names = (await h.db('user_types').where({ organization_id: org.id }).orderBy('name')).map(
+      (t) => t.name,
+    );
     expect(names).toEqual(DEFAULT_USER_TYPES.map((t) => t.name).sort());
     expect(names).toEqual(['employee', 'fleet', 'member', 'public', 'visitor']);
   });
@@ -92,6 +94,6 @@ describe('API authentication', () => {
     expectError(await h.call('GET', '/../../nowhere'), 404, null, 'route_unknown');
     const outside = await fetch(h.baseUrl.replace('/api/v1/billing', '/robots.txt'));
     expect(outside.status).toBe(404);
-    expect((await outside.json()).error.code).toBe('route_unknown');
+    expect(((await outside.json()) as Json).error.code).toBe('route_unknown');
   });
 });

@@ -62,9 +62,15 @@ describe('charge points: create and read', () => {
 
   it('shows connectors with their latest status; an older report does not overwrite a newer one', async () => {
     const cp = (
-      await acme.call('POST', '/charge-points', { body: { identity: 'CP-3', site_id: siteId, hold_amount: '10' } })
+      await acme.call('POST', '/charge-points', {
+        body: { identity: 'CP-3', site_id: siteId, hold_amount: '10' },
+      })
     ).body;
-    await upsertConnectorStatus(h.db, cp.id, { connectorId: 2, status: 'Available', at: new Date('2026-11-23T10:00:00Z') });
+    await upsertConnectorStatus(h.db, cp.id, {
+      connectorId: 2,
+      status: 'Available',
+      at: new Date('2026-11-23T10:00:00Z'),
+    });
     await upsertConnectorStatus(h.db, cp.id, {
       connectorId: 1,
       status: 'Charging',
@@ -76,11 +82,27 @@ describe('charge points: create and read', () => {
       errorCode: 'GroundFailure',
       at: new Date('2026-11-23T10:01:00Z'),
     });
-    await recordBootNotification(h.db, cp.id, { vendor: 'V', model: 'M', at: new Date('2026-11-23T09:00:00Z') });
+    await recordBootNotification(h.db, cp.id, {
+      vendor: 'V',
+      model: 'M',
+      at: new Date('2026-11-23T09:00:00Z'),
+    });
     const read = (await acme.call('GET', `/charge-points/${cp.id}`)).body;
     expect(read.connectors).toEqual([
-      { connector_id: 1, status: 'Charging', error_code: 'NoError', info: null, status_at: '2026-11-23T10:05:00.000Z' },
-      { connector_id: 2, status: 'Available', error_code: 'NoError', info: null, status_at: '2026-11-23T10:00:00.000Z' },
+      {
+        connector_id: 1,
+        status: 'Charging',
+        error_code: 'NoError',
+        info: null,
+        status_at: '2026-11-23T10:05:00.000Z',
+      },
+      {
+        connector_id: 2,
+        status: 'Available',
+        error_code: 'NoError',
+        info: null,
+        status_at: '2026-11-23T10:00:00.000Z',
+      },
     ]);
     expect(read).toMatchObject({ vendor: 'V', model: 'M', last_boot_at: '2026-11-23T09:00:00.000Z' });
   });
@@ -132,28 +154,94 @@ describe('charge points: bad input', () => {
   });
 
   const base = () => ({ identity: 'CP-NEW', site_id: siteId, hold_amount: '50.00' });
-  it.each<[string, () => Record<string, unknown>, number, string, string?]>([
+  it.each<[string, () => Record<string, unknown>, number, string, string]>([
     ['missing identity', () => ({ ...base(), identity: undefined }), 400, 'identity', 'parameter_missing'],
-    ['empty identity', () => ({ ...base(), identity: '' }), 400, 'identity'],
-    ['identity of 49 characters', () => ({ ...base(), identity: 'C'.repeat(49) }), 400, 'identity'],
-    ["identity with '/'", () => ({ ...base(), identity: 'CP/1' }), 400, 'identity'],
-    ["identity with ':'", () => ({ ...base(), identity: 'CP:1' }), 400, 'identity'],
-    ['identity with a tab', () => ({ ...base(), identity: 'CP\t1' }), 400, 'identity'],
-    ['identity with a leading space', () => ({ ...base(), identity: ' CP1' }), 400, 'identity'],
-    ['identity as a number', () => ({ ...base(), identity: 1 }), 400, 'identity'],
+    ['empty identity', () => ({ ...base(), identity: '' }), 400, 'identity', 'parameter_invalid'],
+    [
+      'identity of 49 characters',
+      () => ({ ...base(), identity: 'C'.repeat(49) }),
+      400,
+      'identity',
+      'parameter_invalid',
+    ],
+    ["identity with '/'", () => ({ ...base(), identity: 'CP/1' }), 400, 'identity', 'parameter_invalid'],
+    ["identity with ':'", () => ({ ...base(), identity: 'CP:1' }), 400, 'identity', 'parameter_invalid'],
+    ['identity with a tab', () => ({ ...base(), identity: 'CP\t1' }), 400, 'identity', 'parameter_invalid'],
+    [
+      'identity with a leading space',
+      () => ({ ...base(), identity: ' CP1' }),
+      400,
+      'identity',
+      'parameter_invalid',
+    ],
+    ['identity as a number', () => ({ ...base(), identity: 1 }), 400, 'identity', 'parameter_invalid'],
     ['missing site_id', () => ({ ...base(), site_id: undefined }), 400, 'site_id', 'parameter_missing'],
     ['unknown site', () => ({ ...base(), site_id: 'site_nope' }), 404, 'site_id', 'resource_missing'],
-    ["another organization's site", () => ({ ...base(), site_id: foreignSiteId }), 404, 'site_id', 'resource_missing'],
-    ['password of 15 characters', () => ({ ...base(), password: 'p'.repeat(15) }), 400, 'password'],
-    ['password of 41 characters', () => ({ ...base(), password: 'p'.repeat(41) }), 400, 'password'],
-    ['password as a number', () => ({ ...base(), password: 1234567890123456 }), 400, 'password'],
-    ['missing hold_amount', () => ({ ...base(), hold_amount: undefined }), 400, 'hold_amount', 'parameter_missing'],
-    ['hold_amount 0', () => ({ ...base(), hold_amount: '0' }), 400, 'hold_amount'],
-    ['negative hold_amount', () => ({ ...base(), hold_amount: -5 }), 400, 'hold_amount'],
-    ['hold_amount not a number', () => ({ ...base(), hold_amount: 'fifty' }), 400, 'hold_amount'],
-    ['hold_amount with 5 decimals', () => ({ ...base(), hold_amount: '1.23456' }), 400, 'hold_amount'],
-    ['hold_amount too large', () => ({ ...base(), hold_amount: '123456789012345' }), 400, 'hold_amount'],
-    ['hold_amount as a boolean', () => ({ ...base(), hold_amount: true }), 400, 'hold_amount'],
+    [
+      "another organization's site",
+      () => ({ ...base(), site_id: foreignSiteId }),
+      404,
+      'site_id',
+      'resource_missing',
+    ],
+    [
+      'password of 15 characters',
+      () => ({ ...base(), password: 'p'.repeat(15) }),
+      400,
+      'password',
+      'parameter_invalid',
+    ],
+    [
+      'password of 41 characters',
+      () => ({ ...base(), password: 'p'.repeat(41) }),
+      400,
+      'password',
+      'parameter_invalid',
+    ],
+    [
+      'password as a number',
+      () => ({ ...base(), password: 1234567890123456 }),
+      400,
+      'password',
+      'parameter_invalid',
+    ],
+    [
+      'missing hold_amount',
+      () => ({ ...base(), hold_amount: undefined }),
+      400,
+      'hold_amount',
+      'parameter_missing',
+    ],
+    ['hold_amount 0', () => ({ ...base(), hold_amount: '0' }), 400, 'hold_amount', 'parameter_invalid'],
+    ['negative hold_amount', () => ({ ...base(), hold_amount: -5 }), 400, 'hold_amount', 'parameter_invalid'],
+    [
+      'hold_amount not a number',
+      () => ({ ...base(), hold_amount: 'fifty' }),
+      400,
+      'hold_amount',
+      'parameter_invalid',
+    ],
+    [
+      'hold_amount with 5 decimals',
+      () => ({ ...base(), hold_amount: '1.23456' }),
+      400,
+      'hold_amount',
+      'parameter_invalid',
+    ],
+    [
+      'hold_amount too large',
+      () => ({ ...base(), hold_amount: '123456789012345' }),
+      400,
+      'hold_amount',
+      'parameter_invalid',
+    ],
+    [
+      'hold_amount as a boolean',
+      () => ({ ...base(), hold_amount: true }),
+      400,
+      'hold_amount',
+      'parameter_invalid',
+    ],
     ['unknown field', () => ({ ...base(), password_hash: 'x' }), 400, 'password_hash', 'parameter_unknown'],
   ])('POST /charge-points with %s', async (_label, body, status, param, code) => {
     expectError(await acme.call('POST', '/charge-points', { body: body() }), status, param, code);
@@ -167,7 +255,9 @@ describe('charge points: bad input', () => {
       'resource_already_exists',
     );
     expectError(
-      await globex.call('POST', '/charge-points', { body: { ...base(), identity: 'CP-1', site_id: foreignSiteId } }),
+      await globex.call('POST', '/charge-points', {
+        body: { ...base(), identity: 'CP-1', site_id: foreignSiteId },
+      }),
       409,
       'identity',
       'resource_already_exists',
@@ -175,7 +265,12 @@ describe('charge points: bad input', () => {
   });
 
   it('malformed JSON -> 400', async () => {
-    expectError(await acme.call('POST', '/charge-points', { rawBody: '{"identity":"CP-X"' }), 400, 'body', 'json_invalid');
+    expectError(
+      await acme.call('POST', '/charge-points', { rawBody: '{"identity":"CP-X"' }),
+      400,
+      'body',
+      'json_invalid',
+    );
   });
 
   it('GET of an unknown charge point -> 404', async () => {

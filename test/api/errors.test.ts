@@ -1,6 +1,15 @@
 import { createApp } from '../../api/app';
 import knexFactory from 'knex';
-import { captureLogger, expectError, Harness, listen, request, startHarness, tableCounts, Tenant } from './helpers';
+import {
+  captureLogger,
+  expectError,
+  Harness,
+  listen,
+  request,
+  startHarness,
+  tableCounts,
+  Tenant,
+} from './helpers';
 
 let h: Harness;
 let acme: Tenant;
@@ -21,7 +30,12 @@ describe('request-level errors answer the error shape and write nothing', () => 
   });
 
   it('malformed JSON -> 400 json_invalid', async () => {
-    expectError(await acme.call('POST', '/projects', { rawBody: '{"name": "x",' }), 400, 'body', 'json_invalid');
+    expectError(
+      await acme.call('POST', '/projects', { rawBody: '{"name": "x",' }),
+      400,
+      'body',
+      'json_invalid',
+    );
   });
 
   it('a body over 100kb -> 413 body_too_large', async () => {
@@ -74,9 +88,7 @@ describe('unexpected failures', () => {
       pool: { min: 0, max: 1 },
       log: { warn: quiet, error: quiet, debug: quiet, deprecate: quiet },
     });
-    const { url, server } = await listen(
-      createApp({ db: broken, runningCost: async () => undefined, log }),
-    );
+    const { url, server } = await listen(createApp({ db: broken, runningCost: async () => undefined, log }));
     try {
       const res = await request(`${url}/api/v1/billing`, 'GET', '/projects', { key: acme.key });
       expectError(res, 500, null, 'internal_error');

@@ -80,7 +80,8 @@ export async function request(baseUrl: string, method: string, path: string, opt
   if (options.key) headers.authorization = `Bearer ${options.key}`;
   let body: string | undefined = options.rawBody;
   if (options.body !== undefined) body = JSON.stringify(options.body);
-  if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined && headers['content-type'] === undefined)
+    headers['content-type'] = 'application/json';
   const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
@@ -94,7 +95,8 @@ export async function startHarness(label: string, overrides: Partial<AppDeps> = 
   const app = createApp({ db: tdb.db, runningCost, log, ...overrides });
   const { url, server } = await listen(app);
   const baseUrl = `${url}/api/v1/billing`;
-  const call = (method: string, path: string, options?: CallOptions) => request(baseUrl, method, path, options);
+  const call = (method: string, path: string, options?: CallOptions) =>
+    request(baseUrl, method, path, options);
   return {
     db: tdb.db,
     baseUrl,
@@ -105,7 +107,11 @@ export async function startHarness(label: string, overrides: Partial<AppDeps> = 
     async tenant(name: string) {
       const org = await createOrganization(tdb.db, { name });
       const { secret } = await createApiKey(tdb.db, org.id, 'test');
-      return { org, key: secret, call: (method, path, options) => call(method, path, { ...options, key: secret }) };
+      return {
+        org,
+        key: secret,
+        call: (method, path, options) => call(method, path, { ...options, key: secret }),
+      };
     },
     async close() {
       server.closeAllConnections();
@@ -147,7 +153,9 @@ export function expectError(res: ApiResponse, status: number, param: string | nu
 export async function createSiteFor(tenant: Tenant, timeZone = 'Europe/Berlin') {
   const project = (await tenant.call('POST', '/projects', { body: { name: 'Garages' } })).body;
   const site = (
-    await tenant.call('POST', '/sites', { body: { project_id: project.id, name: 'Main Street', time_zone: timeZone } })
+    await tenant.call('POST', '/sites', {
+      body: { project_id: project.id, name: 'Main Street', time_zone: timeZone },
+    })
   ).body;
   return { project, site };
 }

@@ -18,11 +18,18 @@ const tariffCount = async (orgId: string) =>
 describe('Idempotency-Key on POST', () => {
   it('replays the stored response for the same key and body, creating one object', async () => {
     const before = await tariffCount(acme.org.id);
-    const first = await acme.call('POST', '/tariffs', { body: TARIFF_BODY, headers: withKey('create-tariff-1') });
+    const first = await acme.call('POST', '/tariffs', {
+      body: TARIFF_BODY,
+      headers: withKey('create-tariff-1'),
+    });
     expect(first.status).toBe(201);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
     // Same body with other key order and white space is the same request.
-    const reordered = JSON.stringify({ components: TARIFF_BODY.components, currency: 'EUR', name: TARIFF_BODY.name });
+    const reordered = JSON.stringify({
+      components: TARIFF_BODY.components,
+      currency: 'EUR',
+      name: TARIFF_BODY.name,
+    });
     const second = await acme.call('POST', '/tariffs', {
       rawBody: ` ${reordered} `,
       headers: withKey('create-tariff-1'),
@@ -49,8 +56,14 @@ describe('Idempotency-Key on POST', () => {
   });
 
   it('scopes keys to the organization', async () => {
-    const a = await acme.call('POST', '/projects', { body: { name: 'Same' }, headers: withKey('shared-key') });
-    const b = await globex.call('POST', '/projects', { body: { name: 'Same' }, headers: withKey('shared-key') });
+    const a = await acme.call('POST', '/projects', {
+      body: { name: 'Same' },
+      headers: withKey('shared-key'),
+    });
+    const b = await globex.call('POST', '/projects', {
+      body: { name: 'Same' },
+      headers: withKey('shared-key'),
+    });
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(b.headers.get('idempotent-replayed')).toBeNull();
     expect(b.body.id).not.toBe(a.body.id);
@@ -64,7 +77,10 @@ describe('Idempotency-Key on POST', () => {
     });
     expectError(bad, 400, 'currency', 'parameter_invalid');
     expect(await tableCounts(h.db)).toEqual(before);
-    const good = await acme.call('POST', '/tariffs', { body: TARIFF_BODY, headers: withKey('fix-and-retry') });
+    const good = await acme.call('POST', '/tariffs', {
+      body: TARIFF_BODY,
+      headers: withKey('fix-and-retry'),
+    });
     expect(good.status).toBe(201);
     expect(good.headers.get('idempotent-replayed')).toBeNull();
   });
@@ -90,7 +106,10 @@ describe('Idempotency-Key on POST', () => {
 
   it('refuses a key longer than 255 characters', async () => {
     const before = await tableCounts(h.db);
-    const res = await acme.call('POST', '/projects', { body: { name: 'x' }, headers: withKey('k'.repeat(256)) });
+    const res = await acme.call('POST', '/projects', {
+      body: { name: 'x' },
+      headers: withKey('k'.repeat(256)),
+    });
     expectError(res, 400, 'Idempotency-Key', 'parameter_invalid');
     expect(await tableCounts(h.db)).toEqual(before);
   });

@@ -77,11 +77,26 @@ describe('projects and sites: bad input', () => {
     ['missing project_id', () => ({ name: 'S', time_zone: 'UTC' }), 400, 'project_id'],
     ['project_id as a number', () => ({ project_id: 5, name: 'S', time_zone: 'UTC' }), 400, 'project_id'],
     ['unknown project', () => ({ project_id: 'prj_nope', name: 'S', time_zone: 'UTC' }), 404, 'project_id'],
-    ["another organization's project", () => ({ project_id: foreignProjectId, name: 'S', time_zone: 'UTC' }), 404, 'project_id'],
+    [
+      "another organization's project",
+      () => ({ project_id: foreignProjectId, name: 'S', time_zone: 'UTC' }),
+      404,
+      'project_id',
+    ],
     ['missing name', () => ({ project_id: projectId, time_zone: 'UTC' }), 400, 'name'],
     ['missing time_zone', () => ({ project_id: projectId, name: 'S' }), 400, 'time_zone'],
-    ['unknown time zone', () => ({ project_id: projectId, name: 'S', time_zone: 'Mars/Olympus_Mons' }), 400, 'time_zone'],
-    ['an offset, not a zone', () => ({ project_id: projectId, name: 'S', time_zone: '+01:00' }), 400, 'time_zone'],
+    [
+      'unknown time zone',
+      () => ({ project_id: projectId, name: 'S', time_zone: 'Mars/Olympus_Mons' }),
+      400,
+      'time_zone',
+    ],
+    [
+      'an offset, not a zone',
+      () => ({ project_id: projectId, name: 'S', time_zone: '+01:00' }),
+      400,
+      'time_zone',
+    ],
     ['time_zone as a number', () => ({ project_id: projectId, name: 'S', time_zone: 1 }), 400, 'time_zone'],
     ['unknown field', () => ({ project_id: projectId, name: 'S', time_zone: 'UTC', lat: 52 }), 400, 'lat'],
   ])('POST /sites with %s', async (_label, body, status, param) => {
@@ -89,7 +104,12 @@ describe('projects and sites: bad input', () => {
   });
 
   it('POST /sites with malformed JSON -> 400', async () => {
-    expectError(await acme.call('POST', '/sites', { rawBody: "{'project_id': 1}" }), 400, 'body', 'json_invalid');
+    expectError(
+      await acme.call('POST', '/sites', { rawBody: "{'project_id': 1}" }),
+      400,
+      'body',
+      'json_invalid',
+    );
   });
 
   it('GET of unknown ids -> 404', async () => {

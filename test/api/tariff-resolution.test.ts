@@ -29,8 +29,17 @@ async function network() {
   const project = await createProject(db, org.id, { name: 'P' });
   const siteA = await createSite(db, org.id, { projectId: project.id, name: 'A', timeZone: 'UTC' });
   const siteB = await createSite(db, org.id, { projectId: project.id, name: 'B', timeZone: 'UTC' });
-  const cp = (site: string) => createChargePoint(db, org.id, { identity: newId('cp'), siteId: site, holdAmount: '50' });
-  return { org, project, siteA, siteB, cpA1: await cp(siteA.id), cpA2: await cp(siteA.id), cpB: await cp(siteB.id) };
+  const cp = (site: string) =>
+    createChargePoint(db, org.id, { identity: newId('cp'), siteId: site, holdAmount: '50' });
+  return {
+    org,
+    project,
+    siteA,
+    siteB,
+    cpA1: await cp(siteA.id),
+    cpA2: await cp(siteA.id),
+    cpB: await cp(siteB.id),
+  };
 }
 
 const tariff = (orgId: string, name: string, price: string) =>
@@ -58,7 +67,7 @@ describe('resolveTariffForChargePoint: the most specific assignment wins', () =>
     expect((await resolveTariffForChargePoint(db, n.cpB.id, now))?.tariffId).toBe(onProject.id);
   });
 
-  it("answers the exact TariffVersion of pricing/, prices canonical as stored", async () => {
+  it('answers the exact TariffVersion of pricing/, prices canonical as stored', async () => {
     const n = await network();
     const t = await createTariff(db, n.org.id, {
       name: 'Mixed',
@@ -115,10 +124,21 @@ describe('resolveTariffForChargePoint: the version in force when the session sta
     const t2 = new Date('2030-01-01T00:00:00Z');
     const t3 = new Date('2030-06-01T00:00:00Z');
     // Created out of order: the June version first, then the January one.
-    const v2 = await createTariffVersion(db, n.org.id, t.id, { name: 'T', currency: 'EUR', components: flat('3'), validFrom: t3 });
-    const v3 = await createTariffVersion(db, n.org.id, t.id, { name: 'T', currency: 'EUR', components: flat('2'), validFrom: t2 });
+    const v2 = await createTariffVersion(db, n.org.id, t.id, {
+      name: 'T',
+      currency: 'EUR',
+      components: flat('3'),
+      validFrom: t3,
+    });
+    const v3 = await createTariffVersion(db, n.org.id, t.id, {
+      name: 'T',
+      currency: 'EUR',
+      components: flat('2'),
+      validFrom: t2,
+    });
     await assignTariff(db, n.org.id, t.id, { scopeType: 'project', scopeId: n.project.id });
-    const at = async (iso: string) => (await resolveTariffForChargePoint(db, n.cpA1.id, new Date(iso)))?.versionId;
+    const at = async (iso: string) =>
+      (await resolveTariffForChargePoint(db, n.cpA1.id, new Date(iso)))?.versionId;
 
     expect(await at('2026-11-23T08:00:00Z')).toBe(t.currentVersion.versionId);
     expect(await at('2029-12-31T23:59:59.999Z')).toBe(t.currentVersion.versionId);
@@ -126,17 +146,27 @@ describe('resolveTariffForChargePoint: the version in force when the session sta
     expect(await at('2030-05-31T23:59:59Z')).toBe(v3?.versionId);
     expect(await at('2030-06-01T00:00:00Z')).toBe(v2?.versionId);
     expect(await at('2031-01-01T00:00:00Z')).toBe(v2?.versionId);
-    expect((await resolveTariffForChargePoint(db, n.cpA1.id, new Date('2030-02-01T00:00:00Z')))?.components).toEqual(
-      flat('2'),
-    );
+    expect(
+      (await resolveTariffForChargePoint(db, n.cpA1.id, new Date('2030-02-01T00:00:00Z')))?.components,
+    ).toEqual(flat('2'));
   });
 
   it('of two versions valid from the same instant, the later version wins', async () => {
     const n = await network();
     const t = await tariff(n.org.id, 'T', '1');
     const from = new Date('2031-01-01T00:00:00Z');
-    await createTariffVersion(db, n.org.id, t.id, { name: 'T', currency: 'EUR', components: flat('4'), validFrom: from });
-    const fix = await createTariffVersion(db, n.org.id, t.id, { name: 'T', currency: 'EUR', components: flat('5'), validFrom: from });
+    await createTariffVersion(db, n.org.id, t.id, {
+      name: 'T',
+      currency: 'EUR',
+      components: flat('4'),
+      validFrom: from,
+    });
+    const fix = await createTariffVersion(db, n.org.id, t.id, {
+      name: 'T',
+      currency: 'EUR',
+      components: flat('5'),
+      validFrom: from,
+    });
     await assignTariff(db, n.org.id, t.id, { scopeType: 'site', scopeId: n.siteA.id });
     expect((await resolveTariffForChargePoint(db, n.cpA1.id, from))?.versionId).toBe(fix?.versionId);
   });
@@ -147,7 +177,11 @@ describe('resolveTariffForChargePoint: the version in force when the session sta
     await assignTariff(db, n.org.id, t.id, { scopeType: 'charge_point', scopeId: n.cpA1.id });
     const sessionStart = new Date();
     await new Promise((r) => setTimeout(r, 20));
-    const v2 = await createTariffVersion(db, n.org.id, t.id, { name: 'T', currency: 'EUR', components: flat('7') });
+    const v2 = await createTariffVersion(db, n.org.id, t.id, {
+      name: 'T',
+      currency: 'EUR',
+      components: flat('7'),
+    });
     expect(v2?.version).toBe(2);
     expect((await resolveTariffForChargePoint(db, n.cpA1.id, sessionStart))?.version).toBe(1);
     expect((await resolveTariffForChargePoint(db, n.cpA1.id, new Date(Date.now() + 1000)))?.version).toBe(2);
@@ -164,10 +198,12 @@ describe('resolveTariffForChargePoint: the version in force when the session sta
     });
     await assignTariff(db, n.org.id, site.id, { scopeType: 'site', scopeId: n.siteA.id });
     await assignTariff(db, n.org.id, scheduled.id, { scopeType: 'charge_point', scopeId: n.cpA1.id });
-    expect(await resolveTariffForChargePoint(db, n.cpA1.id, new Date('2031-12-31T00:00:00Z'))).toBeUndefined();
-    expect((await resolveTariffForChargePoint(db, n.cpA1.id, new Date('2032-01-01T00:00:00Z')))?.tariffId).toBe(
-      scheduled.id,
-    );
+    expect(
+      await resolveTariffForChargePoint(db, n.cpA1.id, new Date('2031-12-31T00:00:00Z')),
+    ).toBeUndefined();
+    expect(
+      (await resolveTariffForChargePoint(db, n.cpA1.id, new Date('2032-01-01T00:00:00Z')))?.tariffId,
+    ).toBe(scheduled.id);
   });
 
   it('createTariffVersion numbers concurrent edits consecutively and refuses a foreign tariff', async () => {

@@ -1,4 +1,12 @@
-import { createSiteFor, expectError, Harness, startHarness, tableCounts, TARIFF_BODY, Tenant } from './helpers';
+import {
+  createSiteFor,
+  expectError,
+  Harness,
+  startHarness,
+  tableCounts,
+  TARIFF_BODY,
+  Tenant,
+} from './helpers';
 
 let h: Harness;
 let acme: Tenant;
@@ -44,7 +52,10 @@ describe('tariffs: create and read', () => {
       body: { name: 'Precise', currency: 'JPY', components: [{ type: 'per_minute', price: '12.123456' }] },
     });
     expect(res.body.components).toEqual([{ type: 'per_minute', price: '12.123456' }]);
-    const row = await h.db('tariff_components').where({ tariff_version_id: res.body.current_version.id }).first();
+    const row = await h
+      .db('tariff_components')
+      .where({ tariff_version_id: res.body.current_version.id })
+      .first();
     expect(row.price).toBe('12.123456');
   });
 });
@@ -76,7 +87,12 @@ describe('tariffs: versions', () => {
     const tariff = (await acme.call('POST', '/tariffs', { body: TARIFF_BODY })).body;
     const later = inAMinute();
     const res = await acme.call('POST', `/tariffs/${tariff.id}/versions`, {
-      body: { name: 'Winter', currency: 'EUR', components: [{ type: 'flat_fee', price: 3 }], valid_from: later },
+      body: {
+        name: 'Winter',
+        currency: 'EUR',
+        components: [{ type: 'flat_fee', price: 3 }],
+        valid_from: later,
+      },
     });
     expect(res.body.valid_from).toBe(later);
     const read = (await acme.call('GET', `/tariffs/${tariff.id}`)).body;
@@ -87,9 +103,9 @@ describe('tariffs: versions', () => {
   it('the database refuses to change or delete a version or its components', async () => {
     const tariff = (await acme.call('POST', '/tariffs', { body: TARIFF_BODY })).body;
     const versionId = tariff.current_version.id;
-    await expect(h.db('tariff_versions').where({ id: versionId }).update({ name: 'changed' })).rejects.toThrow(
-      /immutable/,
-    );
+    await expect(
+      h.db('tariff_versions').where({ id: versionId }).update({ name: 'changed' }),
+    ).rejects.toThrow(/immutable/);
     await expect(
       h.db('tariff_components').where({ tariff_version_id: versionId }).update({ price: '0' }),
     ).rejects.toThrow(/immutable/);
@@ -108,7 +124,12 @@ describe('tariffs: assignments', () => {
       body: { scope_type: 'site', scope_id: site.id },
     });
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ object: 'tariff_assignment', tariff_id: t1.id, scope_type: 'site', scope_id: site.id });
+    expect(first.body).toMatchObject({
+      object: 'tariff_assignment',
+      tariff_id: t1.id,
+      scope_type: 'site',
+      scope_id: site.id,
+    });
     const again = await acme.call('POST', `/tariffs/${t2.id}/assignments`, {
       body: { scope_type: 'site', scope_id: site.id },
     });
@@ -154,15 +175,55 @@ describe('tariffs: bad input is refused naming the field, and nothing is written
     ['name too long', { ...TARIFF_BODY, name: 'n'.repeat(201) }, 'name', 'parameter_invalid'],
     ['missing components', { name: 'x', currency: 'EUR' }, 'components', 'parameter_missing'],
     ['empty components', comps(), 'components', 'parameter_invalid'],
-    ['components not an array', { ...TARIFF_BODY, components: { type: 'per_kwh' } }, 'components', 'parameter_invalid'],
-    ['negative price', comps({ type: 'per_kwh', price: '-0.35' }), 'components[0].price', 'parameter_invalid'],
-    ['negative number price', comps({ type: 'per_kwh', price: -1 }), 'components[0].price', 'parameter_invalid'],
-    ['price as an object', comps({ type: 'per_kwh', price: { v: 1 } }), 'components[0].price', 'parameter_invalid'],
+    [
+      'components not an array',
+      { ...TARIFF_BODY, components: { type: 'per_kwh' } },
+      'components',
+      'parameter_invalid',
+    ],
+    [
+      'negative price',
+      comps({ type: 'per_kwh', price: '-0.35' }),
+      'components[0].price',
+      'parameter_invalid',
+    ],
+    [
+      'negative number price',
+      comps({ type: 'per_kwh', price: -1 }),
+      'components[0].price',
+      'parameter_invalid',
+    ],
+    [
+      'price as an object',
+      comps({ type: 'per_kwh', price: { v: 1 } }),
+      'components[0].price',
+      'parameter_invalid',
+    ],
     ['price missing', comps({ type: 'per_kwh' }), 'components[0].price', 'parameter_invalid'],
-    ['price with 7 decimals', comps({ type: 'per_kwh', price: '0.1234567' }), 'components[0].price', 'parameter_invalid'],
-    ['price too large', comps({ type: 'per_kwh', price: '1234567890123' }), 'components[0].price', 'parameter_invalid'],
-    ['price in exponent form', comps({ type: 'per_kwh', price: '1e3' }), 'components[0].price', 'parameter_invalid'],
-    ['unknown component type', comps({ type: 'per_hour', price: '1' }), 'components[0].type', 'parameter_invalid'],
+    [
+      'price with 7 decimals',
+      comps({ type: 'per_kwh', price: '0.1234567' }),
+      'components[0].price',
+      'parameter_invalid',
+    ],
+    [
+      'price too large',
+      comps({ type: 'per_kwh', price: '1234567890123' }),
+      'components[0].price',
+      'parameter_invalid',
+    ],
+    [
+      'price in exponent form',
+      comps({ type: 'per_kwh', price: '1e3' }),
+      'components[0].price',
+      'parameter_invalid',
+    ],
+    [
+      'unknown component type',
+      comps({ type: 'per_hour', price: '1' }),
+      'components[0].type',
+      'parameter_invalid',
+    ],
     [
       'a type twice',
       comps({ type: 'per_kwh', price: '1' }, { type: 'per_kwh', price: '2' }),
@@ -178,14 +239,28 @@ describe('tariffs: bad input is refused naming the field, and nothing is written
     ],
     ['unknown field', { ...TARIFF_BODY, tax_rate: 19 }, 'tax_rate', 'parameter_unknown'],
     ['valid_from not a date', { ...TARIFF_BODY, valid_from: 'tomorrow' }, 'valid_from', 'parameter_invalid'],
-    ['valid_from without zone', { ...TARIFF_BODY, valid_from: '2030-01-01T00:00:00' }, 'valid_from', 'parameter_invalid'],
-    ['valid_from in the past', { ...TARIFF_BODY, valid_from: '2020-01-01T00:00:00Z' }, 'valid_from', 'parameter_invalid'],
+    [
+      'valid_from without zone',
+      { ...TARIFF_BODY, valid_from: '2030-01-01T00:00:00' },
+      'valid_from',
+      'parameter_invalid',
+    ],
+    [
+      'valid_from in the past',
+      { ...TARIFF_BODY, valid_from: '2020-01-01T00:00:00Z' },
+      'valid_from',
+      'parameter_invalid',
+    ],
   ])('POST /tariffs with %s', async (_label, body, param, code) => {
     expectError(await acme.call('POST', '/tariffs', { body }), 400, param, code);
   });
 
   it('POST /tariffs with malformed JSON', async () => {
-    expectError(await acme.call('POST', '/tariffs', { rawBody: '{"name":"x","currency":"EUR",' }), 400, 'body');
+    expectError(
+      await acme.call('POST', '/tariffs', { rawBody: '{"name":"x","currency":"EUR",' }),
+      400,
+      'body',
+    );
   });
 
   it.each<[string, unknown, string]>([
@@ -193,15 +268,29 @@ describe('tariffs: bad input is refused naming the field, and nothing is written
     ['missing components', { name: 'v2' }, 'components'],
     ['negative price', { components: [{ type: 'flat_fee', price: '-1' }] }, 'components[0].price'],
     ['unknown type', { components: [{ type: 'idle', price: '1' }] }, 'components[0].type'],
-    ['past valid_from', { components: TARIFF_BODY.components, valid_from: '2001-01-01T00:00:00Z' }, 'valid_from'],
+    [
+      'past valid_from',
+      { components: TARIFF_BODY.components, valid_from: '2001-01-01T00:00:00Z' },
+      'valid_from',
+    ],
   ])('POST /tariffs/:id/versions with %s', async (_label, body, param) => {
     expectError(await acme.call('POST', `/tariffs/${tariffId}/versions`, { body }), 400, param);
   });
 
   it('POST /tariffs/:id/versions on an unknown or foreign tariff -> 404', async () => {
     const body = { components: TARIFF_BODY.components };
-    expectError(await acme.call('POST', '/tariffs/tar_nope/versions', { body }), 404, null, 'resource_missing');
-    expectError(await globex.call('POST', `/tariffs/${tariffId}/versions`, { body }), 404, null, 'resource_missing');
+    expectError(
+      await acme.call('POST', '/tariffs/tar_nope/versions', { body }),
+      404,
+      null,
+      'resource_missing',
+    );
+    expectError(
+      await globex.call('POST', `/tariffs/${tariffId}/versions`, { body }),
+      404,
+      null,
+      'resource_missing',
+    );
   });
 
   it.each<[string, () => unknown, number, string]>([
