@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { createChargePoint, findChargePointByIdentity } from '../db/repositories/chargePoints';
+import {
+  createChargePoint,
+  findChargePointByIdentity,
+  hashChargePointPassword,
+} from '../db/repositories/chargePoints';
 import { createApiKey, createOrganization } from '../db/repositories/organizations';
 import { createProject, createSite } from '../db/repositories/sites';
 import { assignTariff, createTariff } from '../db/repositories/tariffs';
@@ -29,7 +33,36 @@ export async function seedDemo(db: Knex, dataDir: string): Promise<DemoCredentia
   if (existsSync(file) && (await findChargePointByIdentity(db, IDENTITY))) {
     return { ...(JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials), apiKeyFile: file };
   }
-  const creds = await db.transaction(async (trx): Promise<DemoCredentials> => {
+  const existing = await findChargePointByIdentity(db, IDENTITY);
+  const creds = existing
+    ? await reissueCredentials(db, existing.id, existing.organization_id)
+    : await createDemo(db);
+  writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
+  return { ...creds, apiKeyFile: file };
+}
+
+/** The demo exists in the database but this checkout has no credentials file: issue a new key and password. */
+async function reissueCredentials(
+  db: Knex,
+  chargePointId: string,
+  organizationId: string,
+): Promise<DemoCredentials> {
+  const { secret } = await createApiKey(db, organizationId, 'demo');
+  const password = randomBytes(12).toString('hex');
+  await db('charge_points')
+    .where({ id: chargePointId })
+    .update({ password_hash: await hashChargePointPassword(password) });
+  return {
+    organizationId,
+    apiKey: secret,
+    chargePointIdentity: IDENTITY,
+    chargePointPassword: password,
+    idTag: ID_TAG,
+  };
+}
+
+async function createDemo(db: Knex): Promise<DemoCredentials> {
+  return db.transaction(async (trx): Promise<DemoCredentials> => {
     const org = await createOrganization(trx, { name: 'Demo Charging Co.' });
     const { secret } = await createApiKey(trx, org.id, 'demo');
     const project = await createProject(trx, org.id, { name: 'Demo project' });
@@ -76,6 +109,4 @@ export async function seedDemo(db: Knex, dataDir: string): Promise<DemoCredentia
       idTag: ID_TAG,
     };
   });
-  writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
-  return { ...creds, apiKeyFile: file };
 }
