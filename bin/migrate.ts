@@ -1,8 +1,9 @@
-import { loadConfig } from '../config/env';
+import { loadConfig, loadDotEnv } from '../config/env';
 import { logger } from '../config/logger';
 import { createDb, ensureDatabase, migrateLatest } from '../db/knex';
 
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   await ensureDatabase(config.databaseUrl);
   const db = createDb(config.databaseUrl);

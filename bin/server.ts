@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import type { Knex } from 'knex';
 import { createApp } from '../api/app';
-import { loadConfig } from '../config/env';
+import { loadConfig, loadDotEnv } from '../config/env';
 import { logger } from '../config/logger';
 import { createDb, migrateLatest } from '../db/knex';
 import { createAuthenticator } from '../ocpp/billing/authenticate';
@@ -56,6 +56,7 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
 }
 
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
   const db = createDb(config.databaseUrl);
   if (process.env.MIGRATE_ON_START === 'true') await migrateLatest(db);

@@ -2,7 +2,7 @@
 // ocpp-rpc client in strict mode) and prints each receipt as the API returns it.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/env';
+import { loadConfig, loadDotEnv } from '../config/env';
 import { ChargePointClient, connectChargePoint } from './ocpp-client';
 import type { DemoCredentials } from './seed-demo';
 
@@ -105,6 +105,7 @@ async function waitForReceipt(api: string, apiKey: string, transactionId: number
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  loadDotEnv();
   const config = loadConfig();
   const demoFile = path.resolve(__dirname, '../..', config.dataDir, 'demo.json');
   const demo: DemoCredentials = JSON.parse(readFileSync(demoFile, 'utf8'));

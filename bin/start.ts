@@ -3,7 +3,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/env';
+import { loadConfig, loadDotEnv } from '../config/env';
 import { createDb, ensureDatabase, migrateLatest } from '../db/knex';
 import { seedDemo } from './seed-demo';
 import { registerSearchAttributes, spawnTemporalDevServer, waitForTemporal } from './temporal-dev-server';
@@ -63,6 +63,7 @@ async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
 async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  loadDotEnv();
   const config = loadConfig();
   const dataDir = path.resolve(root, config.dataDir);
   mkdirSync(dataDir, { recursive: true });

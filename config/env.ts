@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 // All configuration comes from environment variables (documented in .env.example); defaults are the local
 // platform's, so `npm start` works on a fresh machine with PostgreSQL on 127.0.0.1.
 export interface Config {
@@ -22,6 +24,11 @@ function int(name: string, fallback: number): number {
     throw new Error(`environment variable ${name} must be a non-negative integer, got "${raw}"`);
   }
   return value;
+}
+
+/** Reads a .env file in the working directory when there is one; variables already set win. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
