@@ -39,6 +39,7 @@ export function createSessionBridge(client: Client, taskQueue: string): SessionB
           args: [input],
           // A finished session must never be started again by a late resend.
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          memo: { sessionId: input.sessionId },
           typedSearchAttributes: [
             { key: CHARGE_POINT_ID, value: input.chargePointIdentity },
             { key: ORGANIZATION_ID, value: input.organizationId },
@@ -49,6 +50,15 @@ export function createSessionBridge(client: Client, taskQueue: string): SessionB
       } catch (err) {
         // The workflow id is the business id: a resent StartTransaction finds its session already running.
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        // ...but the same id for another session (transaction ids reused after a database reset while
+        // Temporal kept its history) would silently leave the new session unbilled: refuse it loudly.
+        const { memo } = await client.workflow.getHandle(workflowId).describe();
+        if (memo?.sessionId !== input.sessionId) {
+          throw new Error(
+            `workflow ${workflowId} belongs to session ${String(memo?.sessionId)}, not ${input.sessionId}`,
+            { cause: err },
+          );
+        }
       }
     },
     sendReadings: (workflowId, readings) =>

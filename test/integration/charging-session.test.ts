@@ -212,4 +212,14 @@ describe('charging-session workflow on a real Temporal server and PostgreSQL', (
     expect(new Set(captures.map((r) => r.idempotencyKey)).size).toBe(1);
     expect(running.fake.paymentIntent(payment!.provider_payment_id!)).toMatchObject({ amount_received: 220 });
   });
+
+  it('refuses to reuse a workflow id that belongs to another session', async () => {
+    const fx = await insertBillingFixture(tdb.db, { identity: 'CP-INT-7', idTag: 'TAG-INT-7' });
+    const { input, workflowId } = await begin(fx);
+    await expect(bridge.start(workflowId, { ...input, sessionId: 'ses_someone_else' })).rejects.toThrow(
+      /belongs to session/,
+    );
+    await expect(bridge.start(workflowId, input)).resolves.toBeUndefined();
+    await finish(workflowId, 1500, 2);
+  });
 });
