@@ -3,37 +3,17 @@ import type { Server } from 'node:http';
 import type { Knex } from 'knex';
 import { createApp } from '../../api/app';
 import type { AppDeps } from '../../api/deps';
-import type { Logger } from '../../config/logger';
 import { createApiKey, createOrganization, Organization } from '../../db/repositories/organizations';
 import type { RunningCost } from '../../workflows/charging-session/messages';
 import { createTestDatabase, TestDatabase } from '../support/database';
+import { captureLogger, LogEntry } from '../support/capture-logger';
 
 // Response bodies are asserted field by field; a typed client would only restate the serializers.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
-export interface LogEntry {
-  level: string;
-  msg: string;
-  fields: Record<string, unknown>;
-}
-
-export function captureLogger(): { log: Logger; entries: LogEntry[] } {
-  const entries: LogEntry[] = [];
-  const make = (base: Record<string, unknown>): Logger => {
-    const write = (level: string) => (msg: string, fields?: Record<string, unknown>) => {
-      entries.push({ level, msg, fields: { ...base, ...fields } });
-    };
-    return {
-      debug: write('debug'),
-      info: write('info'),
-      warn: write('warn'),
-      error: write('error'),
-      child: (fields) => make({ ...base, ...fields }),
-    };
-  };
-  return { log: make({}), entries };
-}
+export { captureLogger };
+export type { LogEntry };
 
 export interface CallOptions {
   key?: string | null;
