@@ -226,6 +226,10 @@ export async function recordBootNotification(db: Knex, chargePointId: string, bo
     });
 }
 
+export async function recordHeartbeat(db: Knex, chargePointId: string, at: Date): Promise<void> {
+  await db('charge_points').where({ id: chargePointId }).update({ last_seen_at: at });
+}
+
 export interface ConnectorStatus {
   connectorId: number;
   status: string;

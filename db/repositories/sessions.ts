@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { newId } from '../ids';
+import { findIdTagByValue, getUser } from './users';
 
 export interface SessionRow {
   id: string;
@@ -128,15 +129,13 @@ export async function findPayerContext(
   idTag: string,
 ): Promise<PayerContext> {
   const cp = await db('charge_points').where({ id: chargePointId }).first('hold_amount');
-  const user = await db('id_tags')
-    .join('users', 'users.id', 'id_tags.user_id')
-    .where({ 'id_tags.organization_id': organizationId })
-    .whereRaw('lower(id_tags.id_tag) = lower(?)', [idTag])
-    .first('users.id', 'users.payment_method_id', 'users.payment_customer_id');
+  const tag = await findIdTagByValue(db, idTag);
+  const user =
+    tag && tag.organizationId === organizationId ? await getUser(db, organizationId, tag.userId) : undefined;
   return {
     userId: user?.id ?? null,
-    paymentMethodId: user?.payment_method_id ?? null,
-    paymentCustomerId: user?.payment_customer_id ?? null,
+    paymentMethodId: user?.paymentMethodId ?? null,
+    paymentCustomerId: user?.paymentCustomerId ?? null,
     holdAmount: cp?.hold_amount ?? '0',
   };
 }

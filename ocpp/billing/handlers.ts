@@ -1,5 +1,9 @@
 import type { Knex } from 'knex';
-import { recordBootNotification, upsertConnectorStatus } from '../../db/repositories/chargePoints';
+import {
+  recordBootNotification,
+  recordHeartbeat,
+  upsertConnectorStatus,
+} from '../../db/repositories/chargePoints';
 import { allocateTransaction, findSessionByTransaction } from '../../db/repositories/sessions';
 import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
 import type { HandlerContext, HandlerMap } from '../server';
@@ -70,7 +74,7 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
     },
 
     async Heartbeat(_p: object, ctx) {
-      await db('charge_points').where({ id: ctx.chargePoint.id }).update({ last_seen_at: now() });
+      await recordHeartbeat(db, ctx.chargePoint.id, now());
       return { currentTime: now().toISOString() };
     },
 
