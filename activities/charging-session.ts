@@ -1,18 +1,28 @@
 import type { Knex } from 'knex';
 import { Dec, formatMoney, fromMinorUnits, toMinorUnits } from '../pricing/money';
-import type { PricedSession } from '../pricing/rate';
+import type { AppliedPromotion, PricedSession } from '../pricing/session-price';
 import type { TariffVersion } from '../pricing/tariff';
 import type { PaymentProvider } from '../payments/port';
-import { resolveTariffForChargePoint } from '../db/repositories/tariffs';
+import { consumeAllowance } from '../db/repositories/allowances';
+import { PricingSnapshot, snapshotPricing } from '../db/repositories/pricingSnapshot';
+import {
+  findApplicablePromotion,
+  recordRedemptionAmount,
+  redeemPromotion,
+} from '../db/repositories/promotions';
+import { resolveTariffForSession } from '../db/repositories/tariffs';
 import { findPayerContext, findSession, markSessionOpened } from '../db/repositories/sessions';
 import { upsertPayment } from '../db/repositories/payments';
 import { completeSessionWithReceipt } from '../db/repositories/receipts';
 import type { ChargingSessionInput } from '../workflows/charging-session/messages';
 
+export type { PricingSnapshot };
+
 export interface OpenedSession {
   status: 'active' | 'unbilled';
   reason?: string;
   tariff?: TariffVersion;
+  pricing?: PricingSnapshot;
   hold?: { amount: string; currency: string; paymentMethodId: string; customerId?: string };
 }
 
@@ -55,6 +65,21 @@ export interface IssueReceiptInput {
   priced: PricedSession | null;
   amountPaid: string;
   paymentStatus: string;
+  redemptionId?: string | null;
+}
+
+export interface ClaimDiscountsInput {
+  sessionId: string;
+  userId: string;
+  startedAt: string;
+  energyWh: string;
+}
+
+export interface ClaimedDiscounts {
+  promotion: AppliedPromotion | null;
+  promotionRefusal: string | null;
+  redemptionId: string | null;
+  allowanceKwh: string;
 }
 
 export interface ChargingSessionDeps {
@@ -68,8 +93,13 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
     async openSession(input: ChargingSessionInput): Promise<OpenedSession> {
       const session = await findSession(db, input.sessionId);
       if (!session) throw new Error(`session ${input.sessionId} was not allocated`);
-      const tariff = await resolveTariffForChargePoint(db, input.chargePointId, new Date(input.startedAt));
+      const at = new Date(input.startedAt);
       const payer = await findPayerContext(db, input.organizationId, input.chargePointId, input.idTag);
+      const tariff = await resolveTariffForSession(db, {
+        chargePointId: input.chargePointId,
+        userType: payer.userType,
+        at,
+      });
       if (!tariff) {
         const reason = 'no tariff is assigned to this charge point, its site or its project';
         await markSessionOpened(db, input.sessionId, {
@@ -91,6 +121,14 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
       return {
         status: 'active',
         tariff,
+        pricing: await snapshotPricing(db, {
+          organizationId: input.organizationId,
+          chargePointId: input.chargePointId,
+          connectorId: input.connectorId,
+          sessionId: input.sessionId,
+          payer,
+          at,
+        }),
         hold: canHold
           ? {
               amount: payer.holdAmount,
@@ -186,6 +224,37 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
       });
     },
 
+    /**
+     * Redeems the driver's promotional code and draws on their monthly allowance, each atomically and keyed
+     * by the session, so concurrent sessions never get more than the code or the allowance holds.
+     */
+    async claimDiscounts(req: ClaimDiscountsInput): Promise<ClaimedDiscounts> {
+      const at = new Date(req.startedAt);
+      const wanted = await findApplicablePromotion(db, { userId: req.userId, sessionId: req.sessionId, at });
+      let promotion: AppliedPromotion | null = null;
+      let promotionRefusal: string | null = null;
+      let redemptionId: string | null = null;
+      if (wanted) {
+        const redeemed = await redeemPromotion(db, {
+          promotionalCodeId: wanted.promotionalCodeId,
+          userId: req.userId,
+          sessionId: req.sessionId,
+          at,
+        });
+        if (redeemed.redeemed) {
+          promotion = wanted;
+          redemptionId = redeemed.redemptionId;
+        } else promotionRefusal = redeemed.reason;
+      }
+      const grant = await consumeAllowance(db, {
+        userId: req.userId,
+        sessionId: req.sessionId,
+        at,
+        requestedKwh: new Dec(req.energyWh).div(1000).toFixed(),
+      });
+      return { promotion, promotionRefusal, redemptionId, allowanceKwh: grant.grantedKwh };
+    },
+
     async issueReceipt(req: IssueReceiptInput): Promise<{ receiptId: string; number: string } | null> {
       const amountDue = req.priced ? new Dec(req.priced.total).sub(req.amountPaid) : new Dec(0);
       const receipt = await completeSessionWithReceipt(db, {
@@ -193,6 +262,12 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         stoppedAt: new Date(req.stoppedAt),
         amountDue: Dec.max(amountDue, 0).toFixed(),
       });
+      if (req.redemptionId && req.priced) {
+        const discounted = req.priced.lines
+          .filter((l) => l.kind === 'promotion')
+          .reduce((sum, l) => sum.sub(l.amountInclVat), new Dec(0));
+        await recordRedemptionAmount(db, req.redemptionId, formatMoney(discounted, req.priced.currency));
+      }
       return receipt ? { receiptId: receipt.id, number: receipt.number } : null;
     },
   };

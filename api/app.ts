@@ -3,7 +3,9 @@ import { logger as defaultLogger, Logger } from '../config/logger';
 import { authenticate } from './auth';
 import type { AppDeps, ResolvedDeps } from './deps';
 import { ApiError, internalError } from './errors';
+import { registerAllowanceRoutes } from './routes/allowances';
 import { registerChargePointRoutes } from './routes/chargePoints';
+import { registerPromotionRoutes } from './routes/promotions';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSiteRoutes } from './routes/sites';
 import { registerTariffRoutes } from './routes/tariffs';
@@ -111,6 +113,8 @@ export function createApp(deps: AppDeps): express.Express {
   registerChargePointRoutes(api, resolved);
   registerUserRoutes(api, resolved);
   registerSessionRoutes(api, resolved);
+  registerPromotionRoutes(api, resolved);
+  registerAllowanceRoutes(api, resolved);
   app.use(API_PREFIX, api);
 
   app.use((req) => {

@@ -1,12 +1,20 @@
 import knexFactory, { Knex } from 'knex';
 import pg from 'pg';
 import * as initial from './migrations/001_initial';
+import * as tariffDefinitionsRules from './migrations/002_tariff_definitions_rules';
+import * as promotionsAllowances from './migrations/003_promotions_allowances';
+import * as receiptPricing from './migrations/004_receipt_pricing';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
 
 // Migrations are listed in code rather than read from a folder so the same list works from ts-jest and dist/.
-const migrations: Record<string, Knex.Migration> = { '001_initial': initial };
+const migrations: Record<string, Knex.Migration> = {
+  '001_initial': initial,
+  '002_tariff_definitions_rules': tariffDefinitionsRules,
+  '003_promotions_allowances': promotionsAllowances,
+  '004_receipt_pricing': receiptPricing,
+};
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),
   getMigrationName: (name) => name,

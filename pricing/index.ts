@@ -1,4 +1,5 @@
 export * from './currency';
 export * from './money';
 export * from './tariff';
-export * from './rate';
+export * from './model';
+export * from './session-price';

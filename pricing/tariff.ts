@@ -1,5 +1,6 @@
 import { isCurrency } from './currency';
 import { Dec } from './money';
+import type { TariffDefinition } from './model';
 
 export const COMPONENT_TYPES = ['flat_fee', 'per_kwh', 'per_minute'] as const;
 export type ComponentType = (typeof COMPONENT_TYPES)[number];
@@ -10,13 +11,18 @@ export interface TariffComponent {
   price: string;
 }
 
-/** An immutable tariff version, the snapshot a session is priced with. */
+/**
+ * An immutable tariff version, the snapshot a session is priced with. `definition` is what pricing reads;
+ * `components` is the simple form a version may have been entered in (and the only field of versions
+ * snapshotted by sessions that started before definitions existed, which pricing converts).
+ */
 export interface TariffVersion {
   tariffId: string;
   versionId: string;
   version: number;
   currency: string;
-  components: TariffComponent[];
+  components?: TariffComponent[];
+  definition?: TariffDefinition;
 }
 
 export interface TariffProblem {

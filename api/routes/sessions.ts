@@ -7,7 +7,8 @@ import {
   listSessionViews,
 } from '../../db/repositories/sessionViews';
 import { Dec } from '../../pricing/money';
-import type { PricedLine } from '../../pricing/rate';
+import type { LineSource, PricedLine, PricedSession } from '../../pricing/session-price';
+import type { RuleRef } from '../../pricing/rule-evaluation';
 import type { RunningCost } from '../../workflows/charging-session/messages';
 import type { ResolvedDeps } from '../deps';
 import { invalidParam, resourceMissing } from '../errors';
@@ -17,28 +18,98 @@ import { listEnvelope, parsePage, queryString } from '../pagination';
 
 const LIVE: readonly SessionStatus[] = ['starting', 'active'];
 
+const ruleJson = (r: RuleRef) => ({
+  rule_id: r.ruleId,
+  version_id: r.versionId,
+  version: r.version,
+  name: r.name,
+});
+
+/** Where a line's amount came from: a tariff element (with the rules that changed it), a rule or a code. */
+function sourceJson(source: LineSource | null) {
+  if (!source) return null;
+  switch (source.type) {
+    case 'tariff':
+      return {
+        type: 'tariff',
+        tariff_version_id: source.tariffVersionId,
+        tariff_version: source.tariffVersion,
+        element: source.element,
+        rules: source.rules.map(ruleJson),
+      };
+    case 'billing_rule':
+      return { type: 'billing_rule', ...ruleJson(source) };
+    case 'promotion':
+      return { type: 'promotion', promotional_code_id: source.promotionalCodeId, code: source.code };
+  }
+}
+
 const lineJson = (l: PricedLine) => ({
   component: l.component,
+  kind: l.kind,
   description: l.description,
   quantity: l.quantity,
   unit: l.unit,
   unit_price: l.unitPrice,
+  vat_rate: l.vatRate,
   amount: l.amount,
+  vat_amount: l.vatAmount,
+  amount_incl_vat: l.amountInclVat,
+  source: sourceJson(l.source),
 });
+
+/** The explanation of a price: the same JSON for the running cost, the quote and the receipt. */
+export function pricedJson(p: PricedSession) {
+  return {
+    currency: p.currency,
+    tariff_version_id: p.tariffVersionId,
+    energy_kwh: p.energyKwh,
+    duration_seconds: p.durationSeconds,
+    charging_seconds: p.chargingSeconds,
+    idle_seconds: p.idleSeconds,
+    lines: p.lines.map(lineJson),
+    total_excl_vat: p.totalExclVat,
+    total_vat: p.totalVat,
+    total: p.total,
+    applied_rules: p.appliedRules.map((r) => ({ ...ruleJson(r), action: r.action, reasons: r.reasons })),
+    promotion: p.promotion && {
+      promotional_code_id: p.promotion.promotionalCodeId,
+      code: p.promotion.code,
+      applied: p.promotion.applied,
+      reason: p.promotion.reason,
+    },
+    rejected_readings: p.rejectedReadings,
+  };
+}
 
 function runningCostJson(cost: RunningCost) {
   const p = cost.priced;
   return {
     phase: cost.phase,
     as_of: cost.asOf,
-    priced: p && {
-      currency: p.currency,
-      tariff_version_id: p.tariffVersionId,
-      energy_kwh: p.energyKwh,
-      duration_seconds: p.durationSeconds,
-      lines: p.lines.map(lineJson),
-      total: p.total,
+    priced: p && pricedJson(p),
+  };
+}
+
+interface StoredPricing {
+  applied_rules: PricedSession['appliedRules'];
+  promotion: PricedSession['promotion'];
+  rejected_readings: PricedSession['rejectedReadings'];
+  ocpi: PricedSession['ocpi'];
+}
+
+function receiptPricingJson(p: StoredPricing | null) {
+  if (!p) return null;
+  return {
+    applied_rules: p.applied_rules.map((r) => ({ ...ruleJson(r), action: r.action, reasons: r.reasons })),
+    promotion: p.promotion && {
+      promotional_code_id: p.promotion.promotionalCodeId,
+      code: p.promotion.code,
+      applied: p.promotion.applied,
+      reason: p.promotion.reason,
     },
+    rejected_readings: p.rejected_readings,
+    ocpi: p.ocpi,
   };
 }
 
@@ -52,13 +123,21 @@ function receiptJson(view: SessionView['receipt']) {
     currency: r.currency,
     lines: lines.map((l) => ({
       component: l.component,
+      kind: l.kind,
       description: l.description,
       quantity: decimal(l.quantity),
       unit: l.unit,
       unit_price: decimal(l.unit_price),
+      vat_rate: l.vat_rate === null ? null : decimal(l.vat_rate),
       amount: money(l.amount, r.currency),
+      vat_amount: money(l.vat_amount, r.currency),
+      amount_incl_vat: money(l.amount_incl_vat, r.currency),
+      source: sourceJson(l.source as LineSource | null),
     })),
+    total_excl_vat: money(r.total_excl_vat, r.currency),
+    total_vat: money(r.total_vat, r.currency),
     total: money(r.total, r.currency),
+    pricing: receiptPricingJson(r.pricing as StoredPricing | null),
     amount_paid: money(r.amount_paid, r.currency),
     amount_due: money(r.amount_due, r.currency),
     payment_status: r.payment_status,

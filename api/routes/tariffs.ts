@@ -12,9 +12,12 @@ import {
   TariffAssignment,
   TariffVersionRecord,
 } from '../../db/repositories/tariffs';
+import type { TariffDefinition } from '../../pricing/model';
 import { checkTariffInput, ComponentType, TariffComponent } from '../../pricing/tariff';
+import { checkTariffDefinition } from '../../pricing/tariff-definition';
 import type { ResolvedDeps } from '../deps';
-import { invalidParam, missingParam, resourceMissing } from '../errors';
+import { registerBillingRuleRoutes } from './billingRules';
+import { ApiError, invalidParam, missingParam, resourceMissing, unknownParam } from '../errors';
 import { read, write } from '../handler';
 import { iso } from '../json';
 import { listEnvelope, parsePage } from '../pagination';
@@ -34,6 +37,10 @@ const PRICE_RULES = { maxDecimals: 6, maxIntegerDigits: 12 };
 // A scheduled version may be sent a moment late; more than this would rewrite what sessions were priced with.
 const VALID_FROM_GRACE_MS = 60_000;
 
+// Null for a version entered in the full form: its definition is the whole price.
+const componentsJson = (v: TariffVersionRecord) =>
+  v.components?.map((c) => ({ type: c.type, price: c.price })) ?? null;
+
 function versionJson(v: TariffVersionRecord) {
   return {
     object: 'tariff_version',
@@ -42,7 +49,8 @@ function versionJson(v: TariffVersionRecord) {
     version: v.version,
     name: v.name,
     currency: v.currency,
-    components: v.components.map((c) => ({ type: c.type, price: c.price })),
+    components: componentsJson(v),
+    definition: v.definition,
     valid_from: iso(v.validFrom),
     created_at: iso(v.createdAt),
   };
@@ -55,7 +63,8 @@ export function tariffJson(t: Tariff) {
     id: t.id,
     name: current.name,
     currency: current.currency,
-    components: current.components.map((c) => ({ type: c.type, price: c.price })),
+    components: componentsJson(current),
+    definition: current.definition,
     current_version: versionJson(current),
     versions: t.versions.map(versionJson),
     created_at: iso(t.createdAt),
@@ -74,7 +83,6 @@ function assignmentJson(a: TariffAssignment) {
 }
 
 function readComponents(body: Body, currency: unknown): TariffComponent[] {
-  if (body.components === undefined || body.components === null) throw missingParam('components');
   const problem = checkTariffInput(currency, body.components)[0];
   if (problem) throw invalidParam(problem.param, problem.message);
   const components = body.components as Array<Record<string, unknown>>;
@@ -83,6 +91,59 @@ function readComponents(body: Body, currency: unknown): TariffComponent[] {
     type: c.type as ComponentType,
     price: parseDecimal(c.price, `components[${i}].price`, PRICE_RULES),
   }));
+}
+
+/** The fields of the full (OCPI-shaped) form; currency is shared with the simple form. */
+const DEFINITION_FIELDS = [
+  'elements',
+  'min_price',
+  'max_price',
+  'start_date_time',
+  'end_date_time',
+  'idle',
+  'ocpi',
+] as const;
+const VERSION_FIELDS = ['name', 'currency', 'components', 'valid_from', ...DEFINITION_FIELDS];
+
+function readDefinition(body: Body, currency: unknown): TariffDefinition {
+  const input: Record<string, unknown> = { currency };
+  for (const key of DEFINITION_FIELDS) if (body[key] !== undefined) input[key] = body[key];
+  const { definition, problems } = checkTariffDefinition(input);
+  const problem = problems[0];
+  if (problem) {
+    throw problem.message === 'is not a known field'
+      ? unknownParam(problem.param)
+      : invalidParam(problem.param, problem.message);
+  }
+  return definition!;
+}
+
+type PriceForm = { components: TariffComponent[] } | { definition: TariffDefinition };
+
+/**
+ * A version's prices in either form: the simple `components` list, or the full form (`elements` and the
+ * fields that only make sense with elements). `currency` is validated by either reader.
+ */
+function readPrices(body: Body, currency: unknown): PriceForm {
+  const hasComponents = body.components !== undefined && body.components !== null;
+  const fullField = DEFINITION_FIELDS.find((key) => body[key] !== undefined && body[key] !== null);
+  if (hasComponents && fullField !== undefined) {
+    throw invalidParam(
+      fullField,
+      'belongs to the full form (elements); it cannot be combined with the simple components form',
+    );
+  }
+  if (hasComponents) return { components: readComponents(body, currency) };
+  if (fullField === undefined) {
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'parameter_missing',
+      'components (or elements, for the full tariff form) is required',
+      'components',
+    );
+  }
+  return { definition: readDefinition(body, currency) };
 }
 
 function readValidFrom(body: Body): Date | undefined {
@@ -96,17 +157,19 @@ function readValidFrom(body: Body): Date | undefined {
 const readName = (body: Body) => optionalString(body, 'name', { max: 200, trim: true });
 
 export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
+  // Billing rules are pricing on top of tariffs and are served with them, so app.ts lists one pricing entry.
+  registerBillingRuleRoutes(router, deps);
+
   router.post(
     '/tariffs',
     write(deps, async ({ db, org, body: raw }) => {
-      const body = readBody(raw, ['name', 'currency', 'components', 'valid_from']);
+      const body = readBody(raw, VERSION_FIELDS);
       const name = requiredString(body, 'name', { max: 200, trim: true });
       if (body.currency === undefined || body.currency === null) throw missingParam('currency');
-      const components = readComponents(body, body.currency);
       const input: NewTariffVersion = {
         name,
         currency: body.currency as string,
-        components,
+        ...readPrices(body, body.currency),
         validFrom: readValidFrom(body),
       };
       return { status: 201, body: tariffJson(await createTariff(db, org.id, input)) };
@@ -134,18 +197,21 @@ export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
   router.post(
     '/tariffs/:id/versions',
     write(deps, async ({ db, org, params, body: raw }) => {
-      const body = readBody(raw, ['name', 'currency', 'components', 'valid_from']);
+      const body = readBody(raw, VERSION_FIELDS);
       const name = readName(body);
       const currency = body.currency ?? undefined;
-      // checkTariffInput validates the currency too; the current one stands in for an omitted one.
-      const components = readComponents(body, currency ?? 'EUR');
+      // Both readers validate the currency too; a valid stand-in lets an omitted one through, replaced below.
+      const prices = readPrices(body, currency ?? 'EUR');
       const validFrom = readValidFrom(body);
       const tariff = await getTariff(db, org.id, params.id);
       if (!tariff) throw resourceMissing('tariff', params.id);
+      const versionCurrency = (currency as string | undefined) ?? tariff.currentVersion.currency;
       const version = await createTariffVersion(db, org.id, tariff.id, {
         name: name ?? tariff.currentVersion.name,
-        currency: (currency as string | undefined) ?? tariff.currentVersion.currency,
-        components,
+        currency: versionCurrency,
+        ...('definition' in prices
+          ? { definition: { ...prices.definition, currency: versionCurrency } }
+          : { components: prices.components }),
         validFrom,
       });
       if (!version) throw resourceMissing('tariff', params.id);

@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import type { Knex } from 'knex';
 import { isUniqueViolation } from '../../db/repositories/errors';
 import {
   createIdTag,
@@ -17,14 +18,18 @@ import {
   listUserTypes,
   lockIdTagValue,
   User,
+  updateUser,
+  updateUserType,
   UserType,
 } from '../../db/repositories/users';
+import { getTariff } from '../../db/repositories/tariffs';
 import type { ResolvedDeps } from '../deps';
 import { alreadyExists, resourceMissing } from '../errors';
 import { read, write } from '../handler';
 import { iso } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
 import {
+  Body,
   optionalEnum,
   optionalString,
   optionalTimestamp,
@@ -64,6 +69,7 @@ const userTypeJson = (t: UserType) => ({
   id: t.name,
   name: t.name,
   description: t.description,
+  tariff_id: t.tariffId,
 });
 
 const userJson = (u: User) => ({
@@ -74,6 +80,7 @@ const userJson = (u: User) => ({
   user_type: u.userType,
   payment_customer_id: u.paymentCustomerId,
   payment_method_id: u.paymentMethodId,
+  membership_valid_until: iso(u.membershipValidUntil),
   created_at: iso(u.createdAt),
 });
 
@@ -88,17 +95,38 @@ const idTagJson = (t: IdTag) => ({
   created_at: iso(t.createdAt),
 });
 
+/** Absent: undefined (keep); null: clear; else a tariff of the organization. */
+async function readTariffId(
+  db: Knex,
+  organizationId: string,
+  body: Body,
+): Promise<string | null | undefined> {
+  if (body.tariff_id === null) return null;
+  const tariffId = optionalString(body, 'tariff_id', { max: 255 });
+  if (tariffId === undefined) return undefined;
+  if (!(await getTariff(db, organizationId, tariffId)))
+    throw resourceMissing('tariff', tariffId, 'tariff_id');
+  return tariffId;
+}
+
+/** Absent: undefined (keep); null: no membership; else the instant it ends. */
+function readMembership(body: Body): Date | null | undefined {
+  return body.membership_valid_until === null ? null : optionalTimestamp(body, 'membership_valid_until');
+}
+
 export function registerUserRoutes(router: Router, deps: ResolvedDeps): void {
   router.post(
     '/user-types',
     write(deps, async ({ db, org, body: raw }) => {
-      const body = readBody(raw, ['name', 'description']);
+      const body = readBody(raw, ['name', 'description', 'tariff_id']);
       const name = requiredString(body, 'name', USER_TYPE_NAME);
       const description = optionalString(body, 'description', { max: 500, trim: true }) ?? null;
+      const tariffId = (await readTariffId(db, org.id, body)) ?? null;
       const taken = () => alreadyExists('name', `User type '${name}' already exists.`);
       if (await getUserType(db, org.id, name)) throw taken();
       try {
-        return { status: 201, body: userTypeJson(await createUserType(db, org.id, { name, description })) };
+        const type = await createUserType(db, org.id, { name, description, tariffId });
+        return { status: 201, body: userTypeJson(type) };
       } catch (err) {
         if (isUniqueViolation(err)) throw taken();
         throw err;
@@ -124,16 +152,38 @@ export function registerUserRoutes(router: Router, deps: ResolvedDeps): void {
     }),
   );
 
+  // The name is the user type's key (users and billing rules refer to it), so it cannot change.
+  router.patch(
+    '/user-types/:name',
+    write(deps, async ({ db, org, params, body: raw }) => {
+      const body = readBody(raw, ['description', 'tariff_id']);
+      const description =
+        body.description === null ? null : optionalString(body, 'description', { max: 500, trim: true });
+      const tariffId = await readTariffId(db, org.id, body);
+      const type = await updateUserType(db, org.id, params.name, { description, tariffId });
+      if (!type) throw resourceMissing('user type', params.name);
+      return { status: 200, body: userTypeJson(type) };
+    }),
+  );
+
   router.post(
     '/users',
     write(deps, async ({ db, org, body: raw }) => {
-      const body = readBody(raw, ['email', 'name', 'user_type', 'payment_method_id', 'payment_customer_id']);
+      const body = readBody(raw, [
+        'email',
+        'name',
+        'user_type',
+        'payment_method_id',
+        'payment_customer_id',
+        'membership_valid_until',
+      ]);
       // Stored lower-case so the (organization, email) unique index also catches differently-cased duplicates.
       const email = requiredString(body, 'email', EMAIL).toLowerCase();
       const name = requiredString(body, 'name', { max: 200, trim: true });
       const userType = requiredString(body, 'user_type', { max: 50 });
       const paymentMethodId = optionalString(body, 'payment_method_id', PROVIDER_ID) ?? null;
       const paymentCustomerId = optionalString(body, 'payment_customer_id', PROVIDER_ID) ?? null;
+      const membershipValidUntil = readMembership(body) ?? null;
       if (!(await getUserType(db, org.id, userType)))
         throw resourceMissing('user type', userType, 'user_type');
       const taken = () => alreadyExists('email', `A user with e-mail '${email}' already exists.`);
@@ -145,6 +195,7 @@ export function registerUserRoutes(router: Router, deps: ResolvedDeps): void {
           userType,
           paymentMethodId,
           paymentCustomerId,
+          membershipValidUntil,
         });
         return { status: 201, body: userJson(user) };
       } catch (err) {
@@ -168,6 +219,16 @@ export function registerUserRoutes(router: Router, deps: ResolvedDeps): void {
     '/users/:id',
     read(deps, async ({ db, org, params }) => {
       const user = await getUser(db, org.id, params.id);
+      if (!user) throw resourceMissing('user', params.id);
+      return { status: 200, body: userJson(user) };
+    }),
+  );
+
+  router.patch(
+    '/users/:id',
+    write(deps, async ({ db, org, params, body: raw }) => {
+      const body = readBody(raw, ['membership_valid_until']);
+      const user = await updateUser(db, org.id, params.id, { membershipValidUntil: readMembership(body) });
       if (!user) throw resourceMissing('user', params.id);
       return { status: 200, body: userJson(user) };
     }),

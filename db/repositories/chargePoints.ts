@@ -1,7 +1,7 @@
 import { randomBytes, scrypt, ScryptOptions, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { newId } from '../ids';
-import { canonicalDecimal } from './decimals';
+import { canonicalDecimal, canonicalDecimalOrNull } from './decimals';
 import { fetchPage, Page, PageRequest } from './pagination';
 
 export interface Connector {
@@ -10,6 +10,15 @@ export interface Connector {
   errorCode: string;
   info: string | null;
   statusAt: Date;
+}
+
+export type PowerType = 'AC' | 'DC';
+export const POWER_TYPES: readonly PowerType[] = ['AC', 'DC'];
+
+/** The plug of one connector as the operator described it: an OCPI ConnectorType such as IEC_62196_T2. */
+export interface ConnectorType {
+  connectorId: number;
+  connectorType: string;
 }
 
 export interface ChargePoint {
@@ -24,10 +33,15 @@ export interface ChargePoint {
   model: string | null;
   serialNumber: string | null;
   firmwareVersion: string | null;
+  powerType: PowerType | null;
+  /** Decimal string, kW. */
+  maxPowerKw: string | null;
   lastBootAt: Date | null;
   lastSeenAt: Date | null;
   createdAt: Date;
   connectors: Connector[];
+  /** By connector id. */
+  connectorTypes: ConnectorType[];
 }
 
 /** The stored row, password hash included: for the OCPP bridge's authentication, never for an API answer. */
@@ -42,6 +56,8 @@ export interface ChargePointRow {
   model: string | null;
   serial_number: string | null;
   firmware_version: string | null;
+  power_type: PowerType | null;
+  max_power_kw: string | null;
   last_boot_at: Date | null;
   last_seen_at: Date | null;
   created_at: Date;
@@ -54,6 +70,12 @@ interface ConnectorRow {
   error_code: string;
   info: string | null;
   status_at: Date;
+}
+
+interface ConnectorTypeRow {
+  charge_point_id: string;
+  connector_id: number;
+  connector_type: string;
 }
 
 // ---- passwords (OCPP security profile 1: HTTP Basic auth)
@@ -117,7 +139,11 @@ const toConnector = (row: ConnectorRow): Connector => ({
   statusAt: row.status_at,
 });
 
-const toChargePoint = (row: ChargePointRow, connectors: Connector[]): ChargePoint => ({
+const toChargePoint = (
+  row: ChargePointRow,
+  connectors: Connector[],
+  connectorTypes: ConnectorType[],
+): ChargePoint => ({
   id: row.id,
   organizationId: row.organization_id,
   siteId: row.site_id,
@@ -128,30 +154,61 @@ const toChargePoint = (row: ChargePointRow, connectors: Connector[]): ChargePoin
   model: row.model,
   serialNumber: row.serial_number,
   firmwareVersion: row.firmware_version,
+  powerType: row.power_type,
+  maxPowerKw: canonicalDecimalOrNull(row.max_power_kw),
   lastBootAt: row.last_boot_at,
   lastSeenAt: row.last_seen_at,
   createdAt: row.created_at,
   connectors,
+  connectorTypes,
 });
 
 async function withConnectors(db: Knex, rows: ChargePointRow[]): Promise<ChargePoint[]> {
   if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
   const connectorRows: ConnectorRow[] = await db<ConnectorRow>('connectors')
-    .whereIn(
-      'charge_point_id',
-      rows.map((r) => r.id),
-    )
+    .whereIn('charge_point_id', ids)
+    .orderBy(['charge_point_id', 'connector_id']);
+  const typeRows: ConnectorTypeRow[] = await db<ConnectorTypeRow>('connector_types')
+    .whereIn('charge_point_id', ids)
     .orderBy(['charge_point_id', 'connector_id']);
   return rows.map((row) =>
-    toChargePoint(row, connectorRows.filter((c) => c.charge_point_id === row.id).map(toConnector)),
+    toChargePoint(
+      row,
+      connectorRows.filter((c) => c.charge_point_id === row.id).map(toConnector),
+      typeRows
+        .filter((t) => t.charge_point_id === row.id)
+        .map((t) => ({ connectorId: t.connector_id, connectorType: t.connector_type })),
+    ),
   );
 }
 
-export interface NewChargePoint {
+/** What pricing reads about the hardware: rule conditions on power class and connector type. */
+export interface ChargePointHardware {
+  powerType?: PowerType | null;
+  /** Decimal string, kW, at most 2 decimals. */
+  maxPowerKw?: string | null;
+  /** Replaces every connector type of the charge point; connector ids are distinct and at least 1. */
+  connectorTypes?: ConnectorType[];
+}
+
+export interface NewChargePoint extends ChargePointHardware {
   identity: string;
   siteId: string;
   password?: string;
   holdAmount: string;
+}
+
+async function replaceConnectorTypes(db: Knex, chargePointId: string, types: ConnectorType[]): Promise<void> {
+  await db('connector_types').where({ charge_point_id: chargePointId }).delete();
+  if (types.length === 0) return;
+  await db('connector_types').insert(
+    types.map((t) => ({
+      charge_point_id: chargePointId,
+      connector_id: t.connectorId,
+      connector_type: t.connectorType,
+    })),
+  );
 }
 
 /** The caller checks that the site belongs to the same organization. */
@@ -161,17 +218,88 @@ export async function createChargePoint(
   input: NewChargePoint,
 ): Promise<ChargePoint> {
   const passwordHash = input.password === undefined ? null : await hashChargePointPassword(input.password);
-  const [row] = await db<ChargePointRow>('charge_points')
-    .insert({
-      id: newId('cp'),
-      organization_id: organizationId,
-      site_id: input.siteId,
-      identity: input.identity,
-      password_hash: passwordHash,
-      hold_amount: input.holdAmount,
+  return db.transaction(async (trx) => {
+    const [row] = await trx<ChargePointRow>('charge_points')
+      .insert({
+        id: newId('cp'),
+        organization_id: organizationId,
+        site_id: input.siteId,
+        identity: input.identity,
+        password_hash: passwordHash,
+        hold_amount: input.holdAmount,
+        power_type: input.powerType ?? null,
+        max_power_kw: input.maxPowerKw ?? null,
+      })
+      .returning('*');
+    await replaceConnectorTypes(trx, row.id, input.connectorTypes ?? []);
+    return (await withConnectors(trx, [row]))[0];
+  });
+}
+
+/** Only the given fields change; null clears one. Undefined when the charge point is not the organization's. */
+export async function updateChargePointHardware(
+  db: Knex,
+  organizationId: string,
+  id: string,
+  changes: ChargePointHardware,
+): Promise<ChargePoint | undefined> {
+  return db.transaction(async (trx) => {
+    const patch: Partial<ChargePointRow> = {};
+    if (changes.powerType !== undefined) patch.power_type = changes.powerType;
+    if (changes.maxPowerKw !== undefined) patch.max_power_kw = changes.maxPowerKw;
+    const query = trx<ChargePointRow>('charge_points').where({ organization_id: organizationId, id });
+    // The row lock also serialises concurrent replacements of the connector types.
+    const [row] =
+      Object.keys(patch).length === 0
+        ? await query.forUpdate().select('*')
+        : await query.update(patch).returning('*');
+    if (!row) return undefined;
+    if (changes.connectorTypes !== undefined) await replaceConnectorTypes(trx, id, changes.connectorTypes);
+    return (await withConnectors(trx, [row]))[0];
+  });
+}
+
+export interface PricingPlace {
+  siteId: string;
+  /** The site's IANA time zone: time-of-day and day-of-week conditions are local to the charge point. */
+  timeZone: string;
+  powerType: PowerType | null;
+  maxPowerKw: string | null;
+  /** The connector's type, null when the operator has not described that connector. */
+  connectorType: string | null;
+}
+
+/** Where a session on this connector takes place, as billing rule conditions see it. */
+export async function findPricingContext(
+  db: Knex,
+  chargePointId: string,
+  connectorId: number,
+): Promise<PricingPlace | undefined> {
+  const row = await db('charge_points as cp')
+    .join('sites as s', 's.id', 'cp.site_id')
+    .leftJoin('connector_types as ct', function () {
+      this.on('ct.charge_point_id', 'cp.id').andOn('ct.connector_id', db.raw('?', [connectorId]));
     })
-    .returning('*');
-  return toChargePoint(row, []);
+    .where('cp.id', chargePointId)
+    .first<
+      | {
+          site_id: string;
+          time_zone: string;
+          power_type: PowerType | null;
+          max_power_kw: string | null;
+          connector_type: string | null;
+        }
+      | undefined
+    >('cp.site_id', 's.time_zone', 'cp.power_type', 'cp.max_power_kw', 'ct.connector_type');
+  return (
+    row && {
+      siteId: row.site_id,
+      timeZone: row.time_zone,
+      powerType: row.power_type,
+      maxPowerKw: canonicalDecimalOrNull(row.max_power_kw),
+      connectorType: row.connector_type,
+    }
+  );
 }
 
 export async function getChargePoint(

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { PricedSession } from '../../pricing/rate';
+import type { PricedSession } from '../../pricing/session-price';
 import { newId } from '../ids';
 
 export interface ReceiptRow {
@@ -9,6 +9,9 @@ export interface ReceiptRow {
   session_id: string;
   currency: string;
   total: string;
+  total_excl_vat: string;
+  total_vat: string;
+  pricing: unknown;
   amount_paid: string;
   amount_due: string;
   payment_status: string;
@@ -24,6 +27,11 @@ export interface ReceiptLineRow {
   unit: string;
   unit_price: string;
   amount: string;
+  kind: string;
+  vat_rate: string | null;
+  vat_amount: string;
+  amount_incl_vat: string;
+  source: unknown;
 }
 
 export interface CompleteSession {
@@ -84,6 +92,17 @@ export async function completeSessionWithReceipt(db: Knex, c: CompleteSession): 
         session_id: c.sessionId,
         currency: c.priced.currency,
         total: c.priced.total,
+        total_excl_vat: c.priced.totalExclVat,
+        total_vat: c.priced.totalVat,
+        pricing: JSON.stringify({
+          applied_rules: c.priced.appliedRules,
+          promotion: c.priced.promotion,
+          rejected_readings: c.priced.rejectedReadings,
+          ocpi: c.priced.ocpi,
+          energy_kwh: c.priced.energyKwh,
+          charging_seconds: c.priced.chargingSeconds,
+          idle_seconds: c.priced.idleSeconds,
+        }),
         amount_paid: c.amountPaid,
         amount_due: c.amountDue,
         payment_status: c.paymentStatus,
@@ -99,6 +118,11 @@ export async function completeSessionWithReceipt(db: Knex, c: CompleteSession): 
         unit: line.unit,
         unit_price: line.unitPrice,
         amount: line.amount,
+        kind: line.kind,
+        vat_rate: line.vatRate,
+        vat_amount: line.vatAmount,
+        amount_incl_vat: line.amountInclVat,
+        source: JSON.stringify(line.source),
       })),
     );
     await trx('outbox')

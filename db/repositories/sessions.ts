@@ -87,6 +87,19 @@ export async function findSessionByTransaction(
     .first();
 }
 
+/** The session running on a connector now, if any: its StatusNotifications tell charging from idle time. */
+export async function findLiveSessionOnConnector(
+  db: Knex,
+  chargePointId: string,
+  connectorId: number,
+): Promise<SessionRow | undefined> {
+  return db<SessionRow>('charging_sessions')
+    .where({ charge_point_id: chargePointId, connector_id: connectorId })
+    .whereIn('status', ['starting', 'active'])
+    .orderBy('started_at', 'desc')
+    .first();
+}
+
 export async function findSession(db: Knex, sessionId: string): Promise<SessionRow | undefined> {
   return db<SessionRow>('charging_sessions').where({ id: sessionId }).first();
 }
@@ -116,6 +129,9 @@ export async function markSessionOpened(
 
 export interface PayerContext {
   userId: string | null;
+  userType: string | null;
+  /** The driver's membership ends at this instant; null when they have none. */
+  membershipValidUntil: Date | null;
   paymentMethodId: string | null;
   paymentCustomerId: string | null;
   holdAmount: string;
@@ -134,6 +150,8 @@ export async function findPayerContext(
     tag && tag.organizationId === organizationId ? await getUser(db, organizationId, tag.userId) : undefined;
   return {
     userId: user?.id ?? null,
+    userType: user?.userType ?? null,
+    membershipValidUntil: user?.membershipValidUntil ?? null,
     paymentMethodId: user?.paymentMethodId ?? null,
     paymentCustomerId: user?.paymentCustomerId ?? null,
     holdAmount: cp?.hold_amount ?? '0',

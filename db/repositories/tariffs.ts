@@ -1,10 +1,14 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
 import { newId } from '../ids';
+import type { TariffDefinition } from '../../pricing/model';
 import { normalizePrice, TariffComponent, TariffVersion } from '../../pricing/tariff';
+import { definitionFromSimpleComponents, parseOcpiDateTime } from '../../pricing/tariff-definition';
 import { fetchPage, Page, PageRequest } from './pagination';
 
 /** A stored tariff version with its metadata; the pricing part is exactly pricing/'s TariffVersion. */
 export interface TariffVersionRecord extends TariffVersion {
+  definition: TariffDefinition;
   name: string;
   validFrom: Date;
   createdAt: Date;
@@ -32,14 +36,23 @@ export interface TariffAssignment {
   createdAt: Date;
 }
 
-export interface NewTariffVersion {
+interface NewTariffVersionBase {
   name: string;
   currency: string;
-  /** Validated with checkTariffInput; prices are stored canonicalized. */
-  components: TariffComponent[];
   /** Defaults to now(); for version 1, to the epoch (see FIRST_VERSION_VALID_FROM). */
   validFrom?: Date;
 }
+
+/**
+ * A version in the simple form (components validated with checkTariffInput, stored as tariff_components
+ * rows and converted to the definition pricing reads) or in the full form (a definition validated with
+ * checkTariffDefinition, in the version's currency). Giving both is allowed only when they are equivalent.
+ */
+export type NewTariffVersion = NewTariffVersionBase &
+  (
+    | { components: TariffComponent[]; definition?: TariffDefinition }
+    | { definition: TariffDefinition; components?: undefined }
+  );
 
 /**
  * A first version has nothing to supersede, and a charge point may report a session start from before the
@@ -59,6 +72,7 @@ interface VersionRow {
   version: number;
   name: string;
   currency: string;
+  definition: TariffDefinition;
   valid_from: Date;
   created_at: Date;
 }
@@ -96,18 +110,24 @@ async function loadVersions(db: Knex, versionRows: VersionRow[]): Promise<Tariff
       versionRows.map((v) => v.id),
     )
     .orderBy(['tariff_version_id', 'position']);
-  return versionRows.map((v) => ({
-    tariffId: v.tariff_id,
-    versionId: v.id,
-    version: v.version,
-    name: v.name,
-    currency: v.currency,
-    components: componentRows
+  return versionRows.map((v) => {
+    const components = componentRows
       .filter((c) => c.tariff_version_id === v.id)
-      .map((c) => ({ type: c.type, price: normalizePrice(c.price) })),
-    validFrom: v.valid_from,
-    createdAt: v.created_at,
-  }));
+      .map((c) => ({ type: c.type, price: normalizePrice(c.price) }));
+    const record: TariffVersionRecord = {
+      tariffId: v.tariff_id,
+      versionId: v.id,
+      version: v.version,
+      name: v.name,
+      currency: v.currency,
+      definition: v.definition,
+      validFrom: v.valid_from,
+      createdAt: v.created_at,
+    };
+    // Only versions entered in the simple form have components; full-form versions have none at all.
+    if (components.length > 0) record.components = components;
+    return record;
+  });
 }
 
 /** Latest valid_from not after `at`; the higher version breaks a tie. */
@@ -157,30 +177,56 @@ async function assemble(db: Knex, tariffRows: TariffRow[]): Promise<Tariff[]> {
   });
 }
 
+/** The definition a new version stores, and its components when it was entered in the simple form. */
+function storedForm(input: NewTariffVersion): {
+  definition: TariffDefinition;
+  components: TariffComponent[] | undefined;
+} {
+  if (input.components === undefined) {
+    if (input.definition.currency !== input.currency) {
+      throw new Error(
+        `definition currency ${input.definition.currency} is not the version's ${input.currency}`,
+      );
+    }
+    return { definition: input.definition, components: undefined };
+  }
+  const components = input.components.map((c) => ({ type: c.type, price: normalizePrice(c.price) }));
+  const definition = definitionFromSimpleComponents(input.currency, components);
+  if (input.definition !== undefined && !isDeepStrictEqual(input.definition, definition)) {
+    throw new Error('definition and components of a new tariff version describe different prices');
+  }
+  return { definition, components };
+}
+
 async function insertVersion(
   db: Knex,
   tariffId: string,
   version: number,
   input: NewTariffVersion,
 ): Promise<TariffVersionRecord> {
-  const [row] = await db<VersionRow>('tariff_versions')
+  const { definition, components } = storedForm(input);
+  const [row]: VersionRow[] = await db('tariff_versions')
     .insert({
       id: newId('tarv'),
       tariff_id: tariffId,
       version,
       name: input.name,
       currency: input.currency,
+      // Serialized here: knex would send a bare array (elements) as a PostgreSQL array literal.
+      definition: JSON.stringify(definition),
       valid_from: input.validFrom ?? (version === 1 ? FIRST_VERSION_VALID_FROM : db.fn.now()),
     })
     .returning('*');
-  await db('tariff_components').insert(
-    input.components.map((c, position) => ({
-      tariff_version_id: row.id,
-      position,
-      type: c.type,
-      price: normalizePrice(c.price),
-    })),
-  );
+  if (components !== undefined) {
+    await db('tariff_components').insert(
+      components.map((c, position) => ({
+        tariff_version_id: row.id,
+        position,
+        type: c.type,
+        price: c.price,
+      })),
+    );
+  }
   return (await loadVersions(db, [row]))[0];
 }
 
@@ -295,18 +341,47 @@ export async function listTariffAssignments(
   return rows.map(toAssignment);
 }
 
-const strip = (v: TariffVersionRecord): TariffVersion => ({
-  tariffId: v.tariffId,
-  versionId: v.versionId,
-  version: v.version,
-  currency: v.currency,
-  components: v.components,
-});
+function strip(v: TariffVersionRecord): TariffVersion {
+  const version: TariffVersion = {
+    tariffId: v.tariffId,
+    versionId: v.versionId,
+    version: v.version,
+    currency: v.currency,
+    definition: v.definition,
+  };
+  if (v.components !== undefined) version.components = v.components;
+  return version;
+}
+
+/** OCPI start_date_time/end_date_time: outside them the tariff does not apply, whatever version is current. */
+function withinValidity(definition: TariffDefinition, at: Date): boolean {
+  const instant = (text: string | undefined) => (text === undefined ? undefined : parseOcpiDateTime(text));
+  const start = instant(definition.start_date_time);
+  const end = instant(definition.end_date_time);
+  return (start === undefined || start <= at.getTime()) && (end === undefined || at.getTime() < end);
+}
+
+/**
+ * The tariff's version in force at `at` (latest valid_from not after it, the higher version breaking a tie),
+ * or undefined when there is none yet or that version's definition is not valid at `at`.
+ */
+async function tariffInForce(db: Knex, tariffId: string, at: Date): Promise<TariffVersion | undefined> {
+  const row = await db<VersionRow>('tariff_versions')
+    .where('tariff_id', tariffId)
+    .where('valid_from', '<=', at)
+    .orderBy([
+      { column: 'valid_from', order: 'desc' },
+      { column: 'version', order: 'desc' },
+    ])
+    .first();
+  if (!row || !withinValidity(row.definition, at)) return undefined;
+  return strip((await loadVersions(db, [row]))[0]);
+}
 
 /**
  * The tariff version a session starting at `at` on this charge point is priced with. The most specific
  * assignment wins (charge point, then its site, then the site's project); of that tariff, the version in
- * force at `at`. Undefined when nothing is assigned or the winning tariff has no version in force yet: a less
+ * force at `at`. Undefined when nothing is assigned or the winning tariff has no version in force: a less
  * specific tariff is deliberately not used then, since the operator chose this one for the charge point.
  */
 export async function resolveTariffForChargePoint(
@@ -332,17 +407,36 @@ export async function resolveTariffForChargePoint(
     .where('cp.id', chargePointId)
     .orderByRaw("CASE ta.scope_type WHEN 'charge_point' THEN 0 WHEN 'site' THEN 1 ELSE 2 END")
     .first<{ tariff_id: string } | undefined>('ta.tariff_id');
-  if (!assignment) return undefined;
+  return assignment && tariffInForce(db, assignment.tariff_id, at);
+}
 
-  const row = await db<VersionRow>('tariff_versions')
-    .where('tariff_id', assignment.tariff_id)
-    .where('valid_from', '<=', at)
-    .orderBy([
-      { column: 'valid_from', order: 'desc' },
-      { column: 'version', order: 'desc' },
-    ])
-    .first();
-  return row && strip((await loadVersions(db, [row]))[0]);
+export interface SessionTariffRequest {
+  chargePointId: string;
+  /** The driver's user type; null for a driver the system does not know. */
+  userType: string | null;
+  at: Date;
+}
+
+/**
+ * The tariff version a session is priced with: the driver's user type's own tariff when the operator set
+ * one and it has a version in force at `at`, else the charge point's (resolveTariffForChargePoint). The user
+ * type is looked up in the charge point's organization, the only one whose tariffs can price its sessions.
+ */
+export async function resolveTariffForSession(
+  db: Knex,
+  request: SessionTariffRequest,
+): Promise<TariffVersion | undefined> {
+  const { chargePointId, userType, at } = request;
+  if (userType !== null) {
+    const own = await db('charge_points as cp')
+      .join('user_types as ut', 'ut.organization_id', 'cp.organization_id')
+      .where({ 'cp.id': chargePointId, 'ut.name': userType })
+      .whereNotNull('ut.tariff_id')
+      .first<{ tariff_id: string } | undefined>('ut.tariff_id');
+    const version = own && (await tariffInForce(db, own.tariff_id, at));
+    if (version) return version;
+  }
+  return resolveTariffForChargePoint(db, chargePointId, at);
 }
 
 export async function loadTariffVersion(db: Knex, versionId: string): Promise<TariffVersion | undefined> {

@@ -5,6 +5,8 @@ import { fetchPage, Page, PageRequest } from './pagination';
 export interface UserType {
   name: string;
   description: string | null;
+  /** The tariff the operator chose for this type of driver; it takes precedence over location tariffs. */
+  tariffId: string | null;
 }
 
 export interface User {
@@ -15,6 +17,8 @@ export interface User {
   userType: string;
   paymentCustomerId: string | null;
   paymentMethodId: string | null;
+  /** Membership rule conditions hold for sessions that start before this instant. */
+  membershipValidUntil: Date | null;
   createdAt: Date;
 }
 
@@ -36,6 +40,7 @@ interface UserTypeRow {
   organization_id: string;
   name: string;
   description: string | null;
+  tariff_id: string | null;
 }
 
 interface UserRow {
@@ -46,6 +51,7 @@ interface UserRow {
   user_type: string;
   payment_customer_id: string | null;
   payment_method_id: string | null;
+  membership_valid_until: Date | null;
   created_at: Date;
 }
 
@@ -60,7 +66,11 @@ interface IdTagRow {
   created_at: Date;
 }
 
-const toUserType = (row: UserTypeRow): UserType => ({ name: row.name, description: row.description });
+const toUserType = (row: UserTypeRow): UserType => ({
+  name: row.name,
+  description: row.description,
+  tariffId: row.tariff_id,
+});
 
 const toUser = (row: UserRow): User => ({
   id: row.id,
@@ -70,6 +80,7 @@ const toUser = (row: UserRow): User => ({
   userType: row.user_type,
   paymentCustomerId: row.payment_customer_id,
   paymentMethodId: row.payment_method_id,
+  membershipValidUntil: row.membership_valid_until,
   createdAt: row.created_at,
 });
 
@@ -86,15 +97,37 @@ const toIdTag = (row: IdTagRow): IdTag => ({
 
 // ---- user types (keyed by name within an organization)
 
+/** The caller checks that the tariff is the organization's (a foreign key enforces it too). */
 export async function createUserType(
   db: Knex,
   organizationId: string,
-  input: { name: string; description?: string | null },
+  input: { name: string; description?: string | null; tariffId?: string | null },
 ): Promise<UserType> {
   const [row] = await db<UserTypeRow>('user_types')
-    .insert({ organization_id: organizationId, name: input.name, description: input.description ?? null })
+    .insert({
+      organization_id: organizationId,
+      name: input.name,
+      description: input.description ?? null,
+      tariff_id: input.tariffId ?? null,
+    })
     .returning('*');
   return toUserType(row);
+}
+
+/** Only the given fields change; null clears one. Undefined when the user type does not exist. */
+export async function updateUserType(
+  db: Knex,
+  organizationId: string,
+  name: string,
+  changes: { description?: string | null; tariffId?: string | null },
+): Promise<UserType | undefined> {
+  const patch: Partial<UserTypeRow> = {};
+  if (changes.description !== undefined) patch.description = changes.description;
+  if (changes.tariffId !== undefined) patch.tariff_id = changes.tariffId;
+  const query = db<UserTypeRow>('user_types').where({ organization_id: organizationId, name });
+  const [row] =
+    Object.keys(patch).length === 0 ? await query.select('*') : await query.update(patch).returning('*');
+  return row && toUserType(row);
 }
 
 export async function getUserType(
@@ -123,6 +156,7 @@ export interface NewUser {
   userType: string;
   paymentCustomerId?: string | null;
   paymentMethodId?: string | null;
+  membershipValidUntil?: Date | null;
 }
 
 export async function createUser(db: Knex, organizationId: string, input: NewUser): Promise<User> {
@@ -135,9 +169,25 @@ export async function createUser(db: Knex, organizationId: string, input: NewUse
       user_type: input.userType,
       payment_customer_id: input.paymentCustomerId ?? null,
       payment_method_id: input.paymentMethodId ?? null,
+      membership_valid_until: input.membershipValidUntil ?? null,
     })
     .returning('*');
   return toUser(row);
+}
+
+/** Only the given fields change; null clears one. Undefined when the user is not the organization's. */
+export async function updateUser(
+  db: Knex,
+  organizationId: string,
+  id: string,
+  changes: { membershipValidUntil?: Date | null },
+): Promise<User | undefined> {
+  const query = db<UserRow>('users').where({ organization_id: organizationId, id });
+  const [row] =
+    changes.membershipValidUntil === undefined
+      ? await query.select('*')
+      : await query.update({ membership_valid_until: changes.membershipValidUntil }).returning('*');
+  return row && toUser(row);
 }
 
 export async function getUser(db: Knex, organizationId: string, id: string): Promise<User | undefined> {

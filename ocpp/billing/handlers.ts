@@ -4,7 +4,11 @@ import {
   recordHeartbeat,
   upsertConnectorStatus,
 } from '../../db/repositories/chargePoints';
-import { allocateTransaction, findSessionByTransaction } from '../../db/repositories/sessions';
+import {
+  allocateTransaction,
+  findLiveSessionOnConnector,
+  findSessionByTransaction,
+} from '../../db/repositories/sessions';
 import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
 import type { HandlerContext, HandlerMap } from '../server';
 import { lookupIdTag } from './id-tags';
@@ -86,6 +90,21 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
         info: p.info,
         at: p.timestamp ? new Date(p.timestamp) : now(),
       });
+      const live =
+        p.connectorId > 0 && (await findLiveSessionOnConnector(db, ctx.chargePoint.id, p.connectorId));
+      if (live) {
+        // Best effort: without statuses pricing still finds the end of charging from the energy register.
+        const status = {
+          timestamp: (p.timestamp ? new Date(p.timestamp) : now()).toISOString(),
+          status: p.status,
+        };
+        await sessions.sendStatus(live.workflow_id, status).catch((err: unknown) => {
+          ctx.log.warn('connector status not delivered to its session', {
+            sessionId: live.id,
+            error: err instanceof Error ? err.message : String(err),
+          });
+        });
+      }
       return {};
     },
 

@@ -16,30 +16,52 @@ export interface MeterValue {
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
-const SCALE: Record<string, number> = { Wh: 1, kWh: 1000, W: 1, kW: 1000 };
+type BaseUnit = 'Wh' | 'W' | 'A' | 'Percent';
+const SCALES: Record<BaseUnit, Record<string, number>> = {
+  Wh: { Wh: 1, kWh: 1000 },
+  W: { W: 1, kW: 1000 },
+  A: { A: 1 },
+  Percent: { Percent: 1 },
+};
 
-/** Converts a sampled value to Wh or W; undefined when it is not a plain number in a unit we know. */
-function toBaseUnit(sample: SampledValue, defaultUnit: 'Wh' | 'W'): string | undefined {
-  if (sample.format === 'SignedData' || !DECIMAL.test(sample.value.trim())) return undefined;
-  const scale = SCALE[sample.unit ?? defaultUnit];
-  if (scale === undefined) return undefined;
-  const value = new Dec(sample.value.trim()).mul(scale);
-  return value.isNegative() ? undefined : value.toFixed();
+/**
+ * Converts a sampled value to Wh, W, A or percent. A value that is not a plain number, or is signed data, is
+ * passed on as written so pricing rejects it with a reason the operator can read instead of it vanishing.
+ * undefined only for a unit that is not this measurand's.
+ */
+function toBaseUnit(sample: SampledValue, base: BaseUnit): string | undefined {
+  const text = sample.value.trim();
+  if (sample.format === 'SignedData' || !DECIMAL.test(text)) return text;
+  const scale = SCALES[base][sample.unit ?? base];
+  return scale === undefined ? undefined : new Dec(text).mul(scale).toFixed();
 }
 
 /**
- * Picks what pricing needs from MeterValues: the total (not per-phase) import energy register and power.
- * OCPP 1.6 defaults an absent measurand to Energy.Active.Import.Register and an absent unit to Wh.
+ * Picks what pricing needs from MeterValues: the total import energy register and power, the current
+ * summed over phases (OCPI restrictions compare the sum of all phases), and the state of charge. OCPP 1.6
+ * defaults an absent measurand to Energy.Active.Import.Register and an absent unit to Wh.
  */
 export function extractReadings(meterValues: MeterValue[]): MeterReading[] {
   return meterValues.map((mv) => {
     const reading: MeterReading = { timestamp: new Date(mv.timestamp).toISOString() };
+    let phaseCurrent: Dec | null = null;
     for (const sample of mv.sampledValue) {
-      if (sample.phase !== undefined) continue;
       const measurand = sample.measurand ?? 'Energy.Active.Import.Register';
+      if (measurand === 'Current.Import') {
+        const value = toBaseUnit(sample, 'A');
+        if (value === undefined) continue;
+        if (sample.phase === undefined) reading.currentA = value;
+        else if (/^L[123](-N)?$/.test(sample.phase) && DECIMAL.test(value)) {
+          phaseCurrent = (phaseCurrent ?? new Dec(0)).add(value);
+        }
+        continue;
+      }
+      if (sample.phase !== undefined) continue;
       if (measurand === 'Energy.Active.Import.Register') reading.energyWh = toBaseUnit(sample, 'Wh');
       if (measurand === 'Power.Active.Import') reading.powerW = toBaseUnit(sample, 'W');
+      if (measurand === 'SoC') reading.soc = toBaseUnit(sample, 'Percent');
     }
+    if (reading.currentA === undefined && phaseCurrent !== null) reading.currentA = phaseCurrent.toFixed();
     return reading;
   });
 }

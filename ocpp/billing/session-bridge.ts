@@ -2,6 +2,8 @@ import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } f
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   ChargingSessionInput,
+  connectorStatusSignal,
+  ConnectorStatusV1,
   meterValuesSignal,
   MeterReading,
   RunningCost,
@@ -17,6 +19,7 @@ export interface SessionBridge {
   /** false when no such running session exists (already finished, or never started). */
   sendReadings(workflowId: string, readings: MeterReading[]): Promise<boolean>;
   stop(workflowId: string, stop: StopTransactionV1): Promise<boolean>;
+  sendStatus(workflowId: string, status: ConnectorStatusV1): Promise<boolean>;
   runningCost(workflowId: string): Promise<RunningCost | undefined>;
 }
 
@@ -65,6 +68,8 @@ export function createSessionBridge(client: Client, taskQueue: string): SessionB
       signal(workflowId, () => client.workflow.getHandle(workflowId).signal(meterValuesSignal, readings)),
     stop: (workflowId, request) =>
       signal(workflowId, () => client.workflow.getHandle(workflowId).signal(stopTransactionSignal, request)),
+    sendStatus: (workflowId, status) =>
+      signal(workflowId, () => client.workflow.getHandle(workflowId).signal(connectorStatusSignal, status)),
     async runningCost(workflowId) {
       try {
         return await client.workflow.getHandle(workflowId).query(runningCostQuery);

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { PricedSession } from '../../pricing/rate';
+import type { PricedSession } from '../../pricing/session-price';
 
 // Message types are versioned by name: a breaking change adds a new signal instead of changing this one.
 
@@ -21,6 +21,14 @@ export interface MeterReading {
   timestamp: string;
   energyWh?: string;
   powerW?: string;
+  currentA?: string;
+  soc?: string;
+}
+
+/** A StatusNotification of the session's connector: pricing tells charging from idle time with it. */
+export interface ConnectorStatusV1 {
+  timestamp: string;
+  status: string;
 }
 
 export interface StopTransactionV1 {
@@ -40,6 +48,7 @@ export interface RunningCost {
 }
 
 export const meterValuesSignal = defineSignal<[MeterReading[]]>('meterValuesV1');
+export const connectorStatusSignal = defineSignal<[ConnectorStatusV1]>('connectorStatusV1');
 export const stopTransactionSignal = defineSignal<[StopTransactionV1]>('stopTransactionV1');
 export const runningCostQuery = defineQuery<RunningCost>('runningCostV1');
 

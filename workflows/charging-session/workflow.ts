@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -10,10 +11,11 @@ import {
 } from '@temporalio/workflow';
 import type { ChargingSessionActivities, OpenedSession } from '../../activities/charging-session';
 import { Dec, formatMoney } from '../../pricing/money';
-import { priceSession, PricedSession } from '../../pricing/rate';
+import type { AppliedPromotion, PricedSession } from '../../pricing/session-price';
 import { SESSION_STATUS } from '../search-attributes';
 import {
   ChargingSessionInput,
+  connectorStatusSignal,
   meterValuesSignal,
   RunningCost,
   runningCostQuery,
@@ -21,12 +23,18 @@ import {
   stopTransactionSignal,
   StopTransactionV1,
 } from './messages';
-import { applyReadings, MeterState, usageBetween } from './usage';
+import { priceFinal, priceRunning } from './pricing';
+import { applyReadings, applyStatus, MeterState } from './usage';
 
-const { openSession, issueReceipt, recordPaymentFailure } = proxyActivities<ChargingSessionActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+// Sessions started before this patch were priced without promotional codes and allowances; replaying them
+// must not schedule the two activities that claim them.
+const CLAIM_DISCOUNTS_PATCH = 'claim-promotion-and-allowance-v1';
+
+const { openSession, issueReceipt, recordPaymentFailure, claimDiscounts } =
+  proxyActivities<ChargingSessionActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
 
 // Money-moving calls: retried with the same idempotency key; a refusal retrying cannot fix is not retried.
 const { authorizePayment, settlePayment } = proxyActivities<ChargingSessionActivities>({
@@ -76,18 +84,15 @@ export async function chargingSession(
   setHandler(meterValuesSignal, (readings) => {
     meter = applyReadings(meter, readings);
   });
+  setHandler(connectorStatusSignal, (status) => {
+    meter = applyStatus(meter, status);
+  });
   setHandler(stopTransactionSignal, (request) => {
     // A resent StopTransaction must not move the end of a session that is already stopping.
     stop ??= request;
   });
   setHandler(runningCostQuery, (): RunningCost => {
-    const tariff = opened?.tariff;
-    const priced = tariff
-      ? priceSession(
-          tariff,
-          usageBetween(input.meterStartWh, input.startedAt, meter.lastEnergyWh, meter.lastTimestamp),
-        )
-      : null;
+    const priced = opened ? priceRunning(input, opened, meter) : null;
     return { phase, asOf: meter.lastTimestamp, priced };
   });
 
@@ -128,8 +133,27 @@ export async function chargingSession(
   const finalStop: StopTransactionV1 = stop;
   if (opened!.status === 'active') setStatus('stopping');
 
-  const usage = usageBetween(input.meterStartWh, input.startedAt, finalStop.meterStopWh, finalStop.timestamp);
-  const priced: PricedSession | null = opened!.tariff ? priceSession(opened!.tariff, usage) : null;
+  let promotion: AppliedPromotion | null = null;
+  let promotionRefusal: string | null = null;
+  let allowanceKwh = '0';
+  let redemptionId: string | null = null;
+  if (patched(CLAIM_DISCOUNTS_PATCH) && opened!.status === 'active' && opened!.pricing?.userId) {
+    const claimed = await claimDiscounts({
+      sessionId: input.sessionId,
+      userId: opened!.pricing.userId,
+      startedAt: input.startedAt,
+      energyWh: Dec.max(new Dec(finalStop.meterStopWh).sub(input.meterStartWh), 0).toFixed(),
+    });
+    promotion = claimed.promotion;
+    promotionRefusal = claimed.promotionRefusal;
+    redemptionId = claimed.redemptionId;
+    allowanceKwh = claimed.allowanceKwh;
+  }
+  const priced: PricedSession | null = priceFinal(input, opened!, meter, finalStop, {
+    promotion,
+    promotionRefusal,
+    allowanceKwh,
+  });
 
   let amountCaptured = priced ? formatMoney(0, priced.currency) : '0';
   let paymentStatus = payment ? 'authorized' : 'no_payment_method';
@@ -163,8 +187,12 @@ export async function chargingSession(
   const receipt = await issueReceipt({
     sessionId: input.sessionId,
     meterStopWh: finalStop.meterStopWh,
-    energyWh: usage.energyWh,
-    durationSeconds: usage.durationSeconds,
+    energyWh: Dec.max(new Dec(finalStop.meterStopWh).sub(input.meterStartWh), 0).toFixed(),
+    durationSeconds: Math.max(
+      Math.floor((Date.parse(finalStop.timestamp) - Date.parse(input.startedAt)) / 1000),
+      0,
+    ),
+    redemptionId,
     stoppedAt: finalStop.timestamp,
     stopReason: finalStop.reason ?? null,
     priced,

@@ -1,0 +1,309 @@
+import { Adjustment, amountOff, amountOn, netTotal, percentOff } from './adjustments';
+import { buildTimeline, RawSample, RejectedReading, StatusChange } from './meter-timeline';
+import { Dec, formatMoney } from './money';
+import type { PriceDimension, RatedLine, RatedSession } from './model';
+import { ratePeriods } from './rate-periods';
+import { durationThresholdsMs, energyThresholdsMWh, restrictionCuts } from './restrictions';
+import {
+  AppliedRule,
+  applyPriceRules,
+  ElementSource,
+  matchRules,
+  PricingContext,
+  RuleRef,
+} from './rule-evaluation';
+import type { BillingRule } from './rules';
+import type { TariffVersion } from './tariff';
+import { definitionFromSimpleComponents } from './tariff-definition';
+
+// THE pricing function of the platform: the running cost, the receipt, the quote, the invoice line and the
+// OCPI CDR all come from here, so they cannot disagree. It is pure: the caller supplies the tariff version
+// in force at the session's start, the rules and the promotion snapshotted then, and the energy a monthly
+// allowance granted.
+
+export interface SessionUsageInput {
+  startedAt: string;
+  stoppedAt: string;
+  meterStartWh: string;
+  meterStopWh: string;
+  samples: RawSample[];
+  statuses: StatusChange[];
+}
+
+export interface AppliedPromotion {
+  promotionalCodeId: string;
+  code: string;
+  discountType: 'percent' | 'amount' | 'free_sessions';
+  /** Percent (0-100], an amount in `currency`, or the number of free sessions (not used in pricing). */
+  discountValue: string;
+  currency: string | null;
+}
+
+export interface SessionPricingInput {
+  tariff: TariffVersion;
+  rules: BillingRule[];
+  context: PricingContext;
+  usage: SessionUsageInput;
+  promotion?: AppliedPromotion | null;
+  /** kWh a monthly allowance covers in this session, granted atomically before the final price. */
+  allowanceKwh?: string;
+}
+
+export type LineSource =
+  | {
+      type: 'tariff';
+      tariffVersionId: string;
+      tariffVersion: number;
+      element: number | null;
+      rules: RuleRef[];
+    }
+  | ({ type: 'billing_rule' } & RuleRef)
+  | { type: 'promotion'; promotionalCodeId: string; code: string };
+
+export type LineComponent =
+  | 'flat_fee'
+  | 'energy'
+  | 'charging_time'
+  | 'idle_time'
+  | 'minimum_price'
+  | 'maximum_price'
+  | 'surcharge'
+  | 'discount'
+  | 'fixed_price'
+  | 'promotion';
+
+export interface PricedLine {
+  component: LineComponent;
+  kind: RatedLine['kind'] | 'rule' | 'promotion';
+  description: string;
+  quantity: string;
+  unit: 'session' | 'kWh' | 'min';
+  unitPrice: string;
+  vatRate: string | null;
+  /** Excluding VAT, rounded once to the currency's minor unit. */
+  amount: string;
+  vatAmount: string;
+  amountInclVat: string;
+  source: LineSource;
+}
+
+export interface PricedSession {
+  currency: string;
+  tariffVersionId: string;
+  energyKwh: string;
+  durationSeconds: number;
+  chargingSeconds: number;
+  idleSeconds: number;
+  lines: PricedLine[];
+  totalExclVat: string;
+  totalVat: string;
+  /** What the driver pays: the sum of the lines including VAT. */
+  total: string;
+  appliedRules: AppliedRule[];
+  promotion: { promotionalCodeId: string; code: string; applied: boolean; reason: string } | null;
+  rejectedReadings: RejectedReading[];
+  /** The OCPI CDR cost fields of the tariff rating, before rule amounts and promotions. */
+  ocpi: Omit<RatedSession, 'lines' | 'currency'>;
+}
+
+const COMPONENT: Record<PriceDimension, LineComponent> = {
+  FLAT: 'flat_fee',
+  ENERGY: 'energy',
+  TIME: 'charging_time',
+  PARKING_TIME: 'idle_time',
+};
+
+const DESCRIPTION: Record<RatedLine['kind'], (d: PriceDimension) => string> = {
+  usage: (d) =>
+    ({ FLAT: 'Session fee', ENERGY: 'Energy', TIME: 'Charging time', PARKING_TIME: 'Idle fee' })[d],
+  step: (d) => (d === 'ENERGY' ? 'Energy billed in steps' : 'Time billed in steps'),
+  allowance: () => 'Energy covered by the monthly allowance',
+  idle_grace: () => 'Idle time within the grace period',
+  idle_cap: () => 'Idle fee cap',
+  min_price: () => 'Minimum session price',
+  max_price: () => 'Maximum session price',
+};
+
+export function definitionOf(tariff: TariffVersion) {
+  return tariff.definition ?? definitionFromSimpleComponents(tariff.currency, tariff.components ?? []);
+}
+
+function ratedToLine(line: RatedLine, tariff: TariffVersion, sources: ElementSource[]): PricedLine {
+  const source = line.elementIndex === null ? null : sources[line.elementIndex];
+  const inMinutes = line.unit === 'h';
+  const kind = line.kind;
+  return {
+    component:
+      kind === 'min_price'
+        ? 'minimum_price'
+        : kind === 'max_price'
+          ? 'maximum_price'
+          : COMPONENT[line.dimension],
+    kind,
+    description: DESCRIPTION[kind](line.dimension),
+    quantity: inMinutes ? new Dec(line.quantity).mul(60).toDecimalPlaces(4).toFixed() : line.quantity,
+    unit: line.unit === 'h' ? 'min' : line.unit,
+    unitPrice: inMinutes ? new Dec(line.unitPrice).div(60).toDecimalPlaces(6).toFixed() : line.unitPrice,
+    vatRate: line.vatRate,
+    amount: line.amountExclVat,
+    vatAmount: line.vatAmount,
+    amountInclVat: line.amountInclVat,
+    source: {
+      type: 'tariff',
+      tariffVersionId: tariff.versionId,
+      tariffVersion: tariff.version,
+      element: source ? source.tariffElement : null,
+      rules: source ? source.rules : [],
+    },
+  };
+}
+
+function adjustmentLines(
+  adjustments: Adjustment[],
+  base: Omit<PricedLine, 'vatRate' | 'amount' | 'vatAmount' | 'amountInclVat' | 'unitPrice'>,
+): PricedLine[] {
+  return adjustments.map((a) => ({ ...base, unitPrice: a.amount, ...a }));
+}
+
+function ruleAmountLines(rule: AppliedRule, lines: PricedLine[], currency: string): PricedLine[] {
+  const { action } = rule;
+  const source: LineSource = {
+    type: 'billing_rule',
+    ruleId: rule.ruleId,
+    versionId: rule.versionId,
+    version: rule.version,
+    name: rule.name,
+  };
+  const base = { kind: 'rule' as const, quantity: '1', unit: 'session' as const, source };
+  const energyAware = lines.map((l) => ({ ...l, isEnergy: l.component === 'energy' }));
+  switch (action.type) {
+    case 'surcharge':
+      return adjustmentLines([amountOn(energyAware, action.amount, currency)], {
+        ...base,
+        component: 'surcharge',
+        description: `Surcharge: ${rule.name}`,
+      });
+    case 'discount':
+      return adjustmentLines(
+        'percent' in action
+          ? percentOff(lines, action.percent, currency)
+          : amountOff(lines, action.amount, currency),
+        { ...base, component: 'discount', description: `Discount: ${rule.name}` },
+      );
+    case 'fixed_price': {
+      const difference = new Dec(action.amount).sub(netTotal(lines));
+      const adjustments = difference.gte(0)
+        ? [amountOn(energyAware, difference.toFixed(), currency)]
+        : amountOff(lines, difference.neg().toFixed(), currency);
+      return adjustmentLines(
+        adjustments.filter((a) => !new Dec(a.amount).isZero()),
+        { ...base, component: 'fixed_price', description: `Fixed price: ${rule.name}` },
+      );
+    }
+    default:
+      return [];
+  }
+}
+
+function promotionLines(promotion: AppliedPromotion, lines: PricedLine[], currency: string) {
+  const source: LineSource = {
+    type: 'promotion',
+    promotionalCodeId: promotion.promotionalCodeId,
+    code: promotion.code,
+  };
+  const base = {
+    component: 'promotion' as const,
+    kind: 'promotion' as const,
+    description: `Promotional code ${promotion.code}`,
+    quantity: '1',
+    unit: 'session' as const,
+    source,
+  };
+  switch (promotion.discountType) {
+    case 'percent':
+      return {
+        lines: adjustmentLines(percentOff(lines, promotion.discountValue, currency), base),
+        reason: '',
+      };
+    case 'free_sessions':
+      return { lines: adjustmentLines(percentOff(lines, '100', currency), base), reason: '' };
+    case 'amount':
+      if (promotion.currency !== currency) {
+        return {
+          lines: [],
+          reason: `the code's amount is in ${promotion.currency}, the session in ${currency}`,
+        };
+      }
+      return {
+        lines: adjustmentLines(amountOff(lines, promotion.discountValue, currency), base),
+        reason: '',
+      };
+  }
+}
+
+const sum = (lines: PricedLine[], field: 'amount' | 'vatAmount' | 'amountInclVat') =>
+  lines.reduce((total, l) => total.add(l[field]), new Dec(0));
+
+export function priceChargingSession(input: SessionPricingInput): PricedSession {
+  const { tariff, context, usage } = input;
+  const startMs = Date.parse(usage.startedAt);
+  const endMs = Math.max(Date.parse(usage.stoppedAt), startMs);
+  const applied = matchRules(input.rules, context, startMs);
+  const { definition, sources } = applyPriceRules(definitionOf(tariff), applied);
+  const currency = definition.currency;
+
+  const timeline = buildTimeline({
+    ...usage,
+    cuts: {
+      instantsMs: restrictionCuts(definition, context.timeZone, startMs, endMs),
+      energyThresholdsMWh: energyThresholdsMWh(definition),
+      durationThresholdsMs: durationThresholdsMs(definition),
+    },
+  });
+  const allowanceMWh = input.allowanceKwh ? new Dec(input.allowanceKwh).mul(1e6).floor().toNumber() : 0;
+  const rated = ratePeriods(definition, {
+    sessionStartMs: timeline.sessionStartMs,
+    sessionEndMs: timeline.sessionEndMs,
+    timeZone: context.timeZone,
+    periods: timeline.periods,
+    allowanceMWh,
+  });
+
+  let lines = rated.lines.map((l) => ratedToLine(l, tariff, sources));
+  for (const rule of applied) lines = [...lines, ...ruleAmountLines(rule, lines, currency)];
+
+  let promotion: PricedSession['promotion'] = null;
+  if (input.promotion) {
+    const result = promotionLines(input.promotion, lines, currency);
+    const applies = result.lines.length > 0;
+    lines = [...lines, ...result.lines];
+    promotion = {
+      promotionalCodeId: input.promotion.promotionalCodeId,
+      code: input.promotion.code,
+      applied: applies,
+      reason: applies ? 'discount applied' : result.reason || 'nothing left to discount',
+    };
+  }
+
+  const { lines: _rated, currency: _currency, ...ocpi } = rated;
+  void _rated;
+  void _currency;
+  const chargingMs = timeline.periods.reduce((s, p) => s + p.timeMs, 0);
+  const idleMs = timeline.periods.reduce((s, p) => s + p.parkingMs, 0);
+  return {
+    currency,
+    tariffVersionId: tariff.versionId,
+    energyKwh: new Dec(timeline.energyMWh).div(1e6).toFixed(3),
+    durationSeconds: Math.floor((timeline.sessionEndMs - timeline.sessionStartMs) / 1000),
+    chargingSeconds: Math.floor(chargingMs / 1000),
+    idleSeconds: Math.floor(idleMs / 1000),
+    lines,
+    totalExclVat: formatMoney(sum(lines, 'amount'), currency),
+    totalVat: formatMoney(sum(lines, 'vatAmount'), currency),
+    total: formatMoney(sum(lines, 'amountInclVat'), currency),
+    appliedRules: applied,
+    promotion,
+    rejectedReadings: timeline.rejected,
+    ocpi,
+  };
+}
