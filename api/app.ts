@@ -4,8 +4,10 @@ import { authenticate } from './auth';
 import type { AppDeps, ResolvedDeps } from './deps';
 import { ApiError, internalError } from './errors';
 import { registerAllowanceRoutes } from './routes/allowances';
+import { registerBillingRuleRoutes } from './routes/billingRules';
 import { registerChargePointRoutes } from './routes/chargePoints';
 import { registerPromotionRoutes } from './routes/promotions';
+import { registerQuoteRoutes } from './routes/quotes';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSiteRoutes } from './routes/sites';
 import { registerTariffRoutes } from './routes/tariffs';
@@ -115,6 +117,8 @@ export function createApp(deps: AppDeps): express.Express {
   registerSessionRoutes(api, resolved);
   registerPromotionRoutes(api, resolved);
   registerAllowanceRoutes(api, resolved);
+  registerBillingRuleRoutes(api, resolved);
+  registerQuoteRoutes(api, resolved);
   app.use(API_PREFIX, api);
 
   app.use((req) => {

@@ -33,7 +33,12 @@ export type IdPrefix =
   | 'ses'
   | 'rcpt'
   | 'pay'
-  | 'evt';
+  | 'evt'
+  | 'rule'
+  | 'rulev'
+  | 'promo'
+  | 'proma'
+  | 'promr';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

@@ -2,11 +2,20 @@ import { Dec, formatMoney, roundToMinor } from './money';
 
 // Amount changes after rating (rule surcharges, discounts and fixed prices, promotional codes) are lines of
 // their own. VAT follows the money: a discount is split over the VAT rates of the lines it reduces, in
-// proportion to their amounts, so the VAT on the receipt stays what each rate's net amount carries.
+// proportion to their amounts, and takes the same share of the VAT those lines carry (not the rate applied
+// to the rounded share), so taking all of a rate's net amount takes all of its VAT and no total goes below
+// zero through rounding.
 
 export interface VatLine {
   vatRate: string | null;
   amount: string;
+  vatAmount: string;
+}
+
+interface VatGroup {
+  vatRate: string | null;
+  net: Dec;
+  vat: Dec;
 }
 
 export interface Adjustment {
@@ -31,13 +40,14 @@ export function adjustment(amount: Dec, vatRate: string | null, currency: string
   };
 }
 
-/** Net amount per VAT rate, largest first (ties by rate) so allocation remainders land predictably. */
-export function netByVatRate(lines: VatLine[]): { vatRate: string | null; net: Dec }[] {
-  const groups = new Map<string, { vatRate: string | null; net: Dec }>();
+/** Net amount and VAT per VAT rate, largest first (ties by rate) so allocation remainders land predictably. */
+function netByVatRate(lines: VatLine[]): VatGroup[] {
+  const groups = new Map<string, VatGroup>();
   for (const line of lines) {
     const key = line.vatRate ?? '';
-    const group = groups.get(key) ?? { vatRate: line.vatRate, net: new Dec(0) };
+    const group = groups.get(key) ?? { vatRate: line.vatRate, net: new Dec(0), vat: new Dec(0) };
     group.net = group.net.add(line.amount);
+    group.vat = group.vat.add(line.vatAmount);
     groups.set(key, group);
   }
   return [...groups.values()]
@@ -45,11 +55,25 @@ export function netByVatRate(lines: VatLine[]): { vatRate: string | null; net: D
     .sort((a, b) => b.net.cmp(a.net) || (a.vatRate ?? '').localeCompare(b.vatRate ?? ''));
 }
 
+/** `share` (0 < share <= group.net, already in minor units) off a group, with the same share of its VAT. */
+function reduction(group: VatGroup, share: Dec, currency: string): Adjustment {
+  const vat = share.eq(group.net)
+    ? group.vat
+    : Dec.max(Dec.min(roundToMinor(group.vat.mul(share).div(group.net), currency), group.vat), 0);
+  return {
+    vatRate: group.vatRate,
+    amount: formatMoney(share.neg(), currency),
+    vatAmount: formatMoney(vat.neg(), currency),
+    amountInclVat: formatMoney(share.add(vat).neg(), currency),
+  };
+}
+
 /** A percentage off every VAT rate's net amount. */
 export function percentOff(lines: VatLine[], percent: string, currency: string): Adjustment[] {
   return netByVatRate(lines)
-    .map((g) => adjustment(g.net.mul(percent).div(100).neg(), g.vatRate, currency))
-    .filter((a) => !new Dec(a.amount).isZero());
+    .map((g) => ({ g, share: Dec.min(roundToMinor(g.net.mul(percent).div(100), currency), g.net) }))
+    .filter(({ share }) => share.gt(0))
+    .map(({ g, share }) => reduction(g, share, currency));
 }
 
 /**
@@ -62,14 +86,19 @@ export function amountOff(lines: VatLine[], amount: string, currency: string): A
   const off = Dec.min(roundToMinor(amount, currency), total);
   if (off.lte(0)) return [];
   let left = off;
-  return groups
-    .map((g, i) => {
-      const share =
-        i === groups.length - 1 ? left : Dec.min(roundToMinor(off.mul(g.net).div(total), currency), left);
-      left = left.sub(share);
-      return adjustment(share.neg(), g.vatRate, currency);
-    })
-    .filter((a) => !new Dec(a.amount).isZero());
+  const shares = groups.map((g, i) => {
+    const proportional = i === groups.length - 1 ? left : roundToMinor(off.mul(g.net).div(total), currency);
+    const share = Dec.min(proportional, left, g.net);
+    left = left.sub(share);
+    return { g, share };
+  });
+  // Rounding can leave a minor unit or two that the last rate has no room for: the others take it.
+  for (const s of shares) {
+    const extra = Dec.min(left, s.g.net.sub(s.share));
+    s.share = s.share.add(extra);
+    left = left.sub(extra);
+  }
+  return shares.filter(({ share }) => share.gt(0)).map(({ g, share }) => reduction(g, share, currency));
 }
 
 /** An amount on top, at the VAT rate of the session's energy (else its first rated line). */

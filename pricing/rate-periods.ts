@@ -303,23 +303,37 @@ export function ratePeriods(tariff: TariffDefinition, input: RatingInput): Rated
   const { currency, digits } = t;
   const priced: PricedLine[] = [];
 
-  const addLine = (c: Component, kind: RatedLineKind, quantity: number) => {
+  const amountOf = (c: Component, quantity: number): [excl: number, vat: number] => {
+    const exact =
+      c.dim === FLAT
+        ? c.priceDec
+        : c.dim === ENERGY
+          ? c.pricePerMWh.mul(quantity)
+          : // Multiply first and divide once: the only inexact step is one 40-digit quotient.
+            c.priceDec.mul(quantity).div(MS_PER_HOUR);
+    const rounded = roundToMinor(exact, currency);
+    const excl = minorInt(rounded, digits);
+    const vat =
+      c.vatFactor !== null && excl !== 0
+        ? minorInt(roundToMinor(rounded.mul(c.vatFactor), currency), digits)
+        : 0;
+    return [excl, vat];
+  };
+
+  /** `base` is the quantity the component's usage line already priced: a step line is the difference
+   * between pricing usage + step and usage alone, so one more second or Wh never lowers the total. */
+  const addLine = (c: Component, kind: RatedLineKind, quantity: number, base = 0) => {
     const dim = c.dim;
     let excl = 0;
     let vat = 0;
     let unitPrice = c.price;
-    if (kind === 'usage' || kind === 'step') {
-      const exact =
-        dim === FLAT
-          ? c.priceDec
-          : dim === ENERGY
-            ? c.pricePerMWh.mul(quantity)
-            : // Multiply first and divide once: the only inexact step is one 40-digit quotient.
-              c.priceDec.mul(quantity).div(MS_PER_HOUR);
-      const rounded = roundToMinor(exact, currency);
-      excl = minorInt(rounded, digits);
-      if (c.vatFactor !== null && excl !== 0)
-        vat = minorInt(roundToMinor(rounded.mul(c.vatFactor), currency), digits);
+    if (kind === 'usage') {
+      [excl, vat] = amountOf(c, quantity);
+    } else if (kind === 'step') {
+      const [withStepExcl, withStepVat] = amountOf(c, base + quantity);
+      const [usageExcl, usageVat] = amountOf(c, base);
+      excl = withStepExcl - usageExcl;
+      vat = withStepVat - usageVat;
     } else {
       unitPrice = '0';
     }
@@ -355,7 +369,7 @@ export function ratePeriods(tariff: TariffDefinition, input: RatingInput): Rated
     }
     const stepComponent = dim === ENERGY ? lastEnergy : dim === TIME ? lastTime : lastParking;
     const extra = dim === ENERGY ? energyStep : dim === TIME ? timeStep : parkingStep;
-    if (stepComponent && extra > 0) addLine(stepComponent, 'step', extra);
+    if (stepComponent && extra > 0) addLine(stepComponent, 'step', extra, usage[dim][stepComponent.element]);
   }
 
   if (t.idleMaxMinor !== undefined) {

@@ -16,7 +16,6 @@ import type { TariffDefinition } from '../../pricing/model';
 import { checkTariffInput, ComponentType, TariffComponent } from '../../pricing/tariff';
 import { checkTariffDefinition } from '../../pricing/tariff-definition';
 import type { ResolvedDeps } from '../deps';
-import { registerBillingRuleRoutes } from './billingRules';
 import { ApiError, invalidParam, missingParam, resourceMissing, unknownParam } from '../errors';
 import { read, write } from '../handler';
 import { iso } from '../json';
@@ -158,7 +157,6 @@ const readName = (body: Body) => optionalString(body, 'name', { max: 200, trim: 
 
 export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
   // Billing rules are pricing on top of tariffs and are served with them, so app.ts lists one pricing entry.
-  registerBillingRuleRoutes(router, deps);
 
   router.post(
     '/tariffs',

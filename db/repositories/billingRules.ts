@@ -4,8 +4,8 @@ import type { BillingRule, BillingRuleInput, RuleAction, RuleConditions } from '
 import { fetchPage, Page, PageRequest } from './pagination';
 
 // The ids.ts prefix list does not name billing rules yet.
-const RULE_PREFIX = 'rule' as IdPrefix;
-const RULE_VERSION_PREFIX = 'rulev' as IdPrefix;
+const RULE_PREFIX: IdPrefix = 'rule';
+const RULE_VERSION_PREFIX: IdPrefix = 'rulev';
 
 /** One immutable version of a rule: exactly pricing/'s BillingRule, plus when it was written. */
 export interface BillingRuleVersionRecord extends BillingRule {

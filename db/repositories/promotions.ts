@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { Dec } from '../../pricing/money';
-import { IdPrefix, newId } from '../ids';
+import { newId } from '../ids';
 import { canonicalDecimal } from './decimals';
 import { isUniqueViolation } from './errors';
 import { fetchPage, Page, PageRequest } from './pagination';
@@ -132,8 +132,6 @@ interface RedemptionRow {
 
 type CodeFields = Pick<CodeRow, 'code' | 'discount_type' | 'discount_value' | 'currency'>;
 
-// The prefixes are not (yet) in db/ids.ts's IdPrefix union; newId itself takes any prefix.
-const promotionId = (prefix: 'promo' | 'proma' | 'promr') => newId(prefix as IdPrefix);
 
 const CODE_FIELDS = ['c.code', 'c.discount_type', 'c.discount_value', 'c.currency'];
 
@@ -203,7 +201,7 @@ export async function createPromotionalCode(
 ): Promise<PromotionalCode> {
   const [row] = await db<CodeRow>('promotional_codes')
     .insert({
-      id: promotionId('promo'),
+      id: newId('promo'),
       organization_id: organizationId,
       code: input.code,
       discount_type: input.discountType,
@@ -318,7 +316,7 @@ async function insertApplication(
 ): Promise<PromotionApplication> {
   const [row] = await trx<ApplicationRow>('promotion_applications')
     .insert({
-      id: promotionId('proma'),
+      id: newId('proma'),
       organization_id: code.organization_id,
       promotional_code_id: code.id,
       user_id: userId,
@@ -536,7 +534,7 @@ async function redeemIn(trx: Knex, input: RedeemInput): Promise<RedemptionResult
 
   const [redemption] = await trx<RedemptionRow>('promotion_redemptions')
     .insert({
-      id: promotionId('promr'),
+      id: newId('promr'),
       organization_id: organizationId,
       promotional_code_id: code.id,
       application_id: application.id,

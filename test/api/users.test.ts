@@ -25,6 +25,7 @@ describe('user types', () => {
       id: 'night-shift',
       name: 'night-shift',
       description: 'Staff at night',
+      tariff_id: null,
     });
     expect((await acme.call('GET', '/user-types/night-shift')).body).toEqual(res.body);
     const names = (await acme.call('GET', '/user-types?limit=100')).body.data.map(
@@ -51,6 +52,7 @@ describe('users', () => {
       user_type: 'employee',
       payment_customer_id: null,
       payment_method_id: 'pm_card_visa',
+      membership_valid_until: null,
       created_at: expect.any(String),
     });
     expect((await acme.call('GET', `/users/${res.body.id}`)).body).toEqual(res.body);

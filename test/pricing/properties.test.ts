@@ -181,10 +181,12 @@ describe('pricing properties', () => {
     );
   });
 
-  it('idle time after charging never lowers the price', () => {
+  // Not with step sizes: OCPI rounds only the parking total once parking is billed, so the charging-time
+  // rounding disappears when idle time starts (docs/ocpi-pricing.md, step_size).
+  it('idle time after charging never lowers the price of a tariff without step sizes', () => {
     fc.assert(
       fc.property(
-        tariffArb({ parking: true, steps: true, windows: true }),
+        tariffArb({ parking: true, steps: false, windows: true }),
         profileArb,
         fc.integer({ min: 1, max: 10_800 }),
         (t, p, idleSeconds) => {

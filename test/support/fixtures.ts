@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { newId } from '../../db/ids';
+import { definitionFromSimpleComponents, SimpleComponentType } from '../../pricing/tariff-definition';
 
 export interface Fixture {
   organizationId: string;
@@ -45,19 +46,23 @@ export async function insertBillingFixture(
   const tariffId = newId('tar');
   await db('tariffs').insert({ id: tariffId, organization_id: organizationId });
   const tariffVersionId = newId('tarv');
-  await db('tariff_versions').insert({
-    id: tariffVersionId,
-    tariff_id: tariffId,
-    version: 1,
-    name: 'Standard',
-    currency: opts.currency ?? 'EUR',
-    valid_from: new Date('2000-01-01T00:00:00Z'),
-  });
+  const currency = opts.currency ?? 'EUR';
   const components = opts.components ?? [
     { type: 'flat_fee', price: '1.00' },
     { type: 'per_kwh', price: '0.35' },
     { type: 'per_minute', price: '0.05' },
   ];
+  await db('tariff_versions').insert({
+    id: tariffVersionId,
+    tariff_id: tariffId,
+    version: 1,
+    name: 'Standard',
+    currency,
+    valid_from: new Date('2000-01-01T00:00:00Z'),
+    definition: JSON.stringify(
+      definitionFromSimpleComponents(currency, components as { type: SimpleComponentType; price: string }[]),
+    ),
+  });
   await db('tariff_components').insert(
     components.map((c, position) => ({
       tariff_version_id: tariffVersionId,
