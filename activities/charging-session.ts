@@ -242,7 +242,9 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
           at,
         });
         if (redeemed.redeemed) {
-          promotion = wanted;
+          // A retried activity gets the first redemption back, which is the one to price with.
+          const { promotionalCodeId, code, discountType, discountValue, currency } = redeemed;
+          promotion = { promotionalCodeId, code, discountType, discountValue, currency };
           redemptionId = redeemed.redemptionId;
         } else promotionRefusal = redeemed.reason;
       }

@@ -218,14 +218,39 @@ function narrow(restrictions: RestrictionsDef | undefined, window?: TimeWindow, 
  * of each element, a copy restricted to the window with the new prices, so OCPI's first-matching-element
  * rule prices the inside of the window with the rule and the rest with the tariff.
  */
-export function applyPriceRules(
-  definition: TariffDefinition,
-  applied: AppliedRule[],
-): { definition: TariffDefinition; sources: ElementSource[] } {
+export function applyPriceRules(definition: TariffDefinition, applied: AppliedRule[]): RatedDefinition {
+  const overrides = applied.filter((rule) => rule.action.type === 'override');
+  // The same definition object for the same tariff and overrides, so the rating engine's compiled form
+  // (cached per definition object) is reused by every running-cost update and every session alike.
+  const key = JSON.stringify(overrides.map(({ reasons: _reasons, ...rule }) => rule));
+  let byOverrides = foldedCache.get(definition);
+  if (!byOverrides) foldedCache.set(definition, (byOverrides = new Map()));
+  let folded = byOverrides.get(key);
+  if (!folded) {
+    folded = overrides.length === 0 ? withoutRules(definition) : foldOverrides(definition, overrides);
+    if (byOverrides.size >= MAX_FOLDED_PER_DEFINITION) byOverrides.clear();
+    byOverrides.set(key, folded);
+  }
+  return folded;
+}
+
+export interface RatedDefinition {
+  definition: TariffDefinition;
+  sources: ElementSource[];
+}
+
+const MAX_FOLDED_PER_DEFINITION = 64;
+const foldedCache = new WeakMap<TariffDefinition, Map<string, RatedDefinition>>();
+
+const withoutRules = (definition: TariffDefinition): RatedDefinition => ({
+  definition,
+  sources: definition.elements.map((_, i) => ({ tariffElement: i, rules: [] })),
+});
+
+function foldOverrides(definition: TariffDefinition, applied: AppliedRule[]): RatedDefinition {
   let elements = definition.elements;
   let sources: ElementSource[] = elements.map((_, i) => ({ tariffElement: i, rules: [] }));
   for (const rule of applied) {
-    if (rule.action.type !== 'override') continue;
     const ref: RuleRef = {
       ruleId: rule.ruleId,
       versionId: rule.versionId,

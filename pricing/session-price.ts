@@ -1,7 +1,7 @@
 import { Adjustment, amountOff, amountOn, netTotal, percentOff } from './adjustments';
 import { buildTimeline, RawSample, RejectedReading, StatusChange } from './meter-timeline';
 import { Dec, formatMoney } from './money';
-import type { PriceDimension, RatedLine, RatedSession } from './model';
+import type { PriceDimension, RatedLine, RatedSession, TariffDefinition } from './model';
 import { ratePeriods } from './rate-periods';
 import { durationThresholdsMs, energyThresholdsMWh, restrictionCuts } from './restrictions';
 import {
@@ -124,8 +124,17 @@ const DESCRIPTION: Record<RatedLine['kind'], (d: PriceDimension) => string> = {
   max_price: () => 'Maximum session price',
 };
 
-export function definitionOf(tariff: TariffVersion) {
-  return tariff.definition ?? definitionFromSimpleComponents(tariff.currency, tariff.components ?? []);
+const simpleDefinitions = new WeakMap<TariffVersion, TariffDefinition>();
+
+/** A version's definition; one object per version object, so the caches keyed by definition hit. */
+export function definitionOf(tariff: TariffVersion): TariffDefinition {
+  if (tariff.definition) return tariff.definition;
+  let definition = simpleDefinitions.get(tariff);
+  if (!definition) {
+    definition = definitionFromSimpleComponents(tariff.currency, tariff.components ?? []);
+    simpleDefinitions.set(tariff, definition);
+  }
+  return definition;
 }
 
 function ratedToLine(line: RatedLine, tariff: TariffVersion, sources: ElementSource[]): PricedLine {

@@ -366,6 +366,18 @@ export interface ConnectorStatus {
   at: Date;
 }
 
+/** The connector's last reported status, if it reported one. */
+export async function findConnectorStatus(
+  db: Knex,
+  chargePointId: string,
+  connectorId: number,
+): Promise<{ status: string; at: Date } | undefined> {
+  const row = await db('connectors')
+    .where({ charge_point_id: chargePointId, connector_id: connectorId })
+    .first('status', 'status_at');
+  return row?.status_at ? { status: row.status, at: new Date(row.status_at) } : undefined;
+}
+
 /** StatusNotifications can arrive out of order after a reconnect: an older report never overwrites a newer one. */
 export async function upsertConnectorStatus(
   db: Knex,

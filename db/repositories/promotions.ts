@@ -132,7 +132,6 @@ interface RedemptionRow {
 
 type CodeFields = Pick<CodeRow, 'code' | 'discount_type' | 'discount_value' | 'currency'>;
 
-
 const CODE_FIELDS = ['c.code', 'c.discount_type', 'c.discount_value', 'c.currency'];
 
 const toCode = (row: CodeRow): PromotionalCode => ({

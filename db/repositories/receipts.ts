@@ -108,23 +108,26 @@ export async function completeSessionWithReceipt(db: Knex, c: CompleteSession): 
         payment_status: c.paymentStatus,
       })
       .returning('*');
-    await trx('receipt_lines').insert(
-      c.priced.lines.map((line, position) => ({
-        receipt_id: receipt.id,
-        position,
-        component: line.component,
-        description: line.description,
-        quantity: line.quantity,
-        unit: line.unit,
-        unit_price: line.unitPrice,
-        amount: line.amount,
-        kind: line.kind,
-        vat_rate: line.vatRate,
-        vat_amount: line.vatAmount,
-        amount_incl_vat: line.amountInclVat,
-        source: JSON.stringify(line.source),
-      })),
-    );
+    // A session that used nothing has no lines (knex refuses an empty insert).
+    if (c.priced.lines.length > 0) {
+      await trx('receipt_lines').insert(
+        c.priced.lines.map((line, position) => ({
+          receipt_id: receipt.id,
+          position,
+          component: line.component,
+          description: line.description,
+          quantity: line.quantity,
+          unit: line.unit,
+          unit_price: line.unitPrice,
+          amount: line.amount,
+          kind: line.kind,
+          vat_rate: line.vatRate,
+          vat_amount: line.vatAmount,
+          amount_incl_vat: line.amountInclVat,
+          source: JSON.stringify(line.source),
+        })),
+      );
+    }
     await trx('outbox')
       .insert([
         sessionEvent,

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import {
+  findConnectorStatus,
   recordBootNotification,
   recordHeartbeat,
   upsertConnectorStatus,
@@ -58,6 +59,16 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
   const { db, sessions } = deps;
   const now = deps.now ?? (() => new Date());
 
+  // Best effort: without statuses pricing still finds the end of charging from the energy register.
+  const deliverStatus = (ctx: HandlerContext, workflowId: string, status: string, at: Date) =>
+    sessions.sendStatus(workflowId, { timestamp: at.toISOString(), status }).catch((err: unknown) => {
+      ctx.log.warn('connector status not delivered to its session', {
+        workflowId,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return false;
+    });
+
   const sessionFor = async (ctx: HandlerContext, transactionId: number) =>
     findSessionByTransaction(db, ctx.chargePoint.id, transactionId);
 
@@ -92,19 +103,8 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
       });
       const live =
         p.connectorId > 0 && (await findLiveSessionOnConnector(db, ctx.chargePoint.id, p.connectorId));
-      if (live) {
-        // Best effort: without statuses pricing still finds the end of charging from the energy register.
-        const status = {
-          timestamp: (p.timestamp ? new Date(p.timestamp) : now()).toISOString(),
-          status: p.status,
-        };
-        await sessions.sendStatus(live.workflow_id, status).catch((err: unknown) => {
-          ctx.log.warn('connector status not delivered to its session', {
-            sessionId: live.id,
-            error: err instanceof Error ? err.message : String(err),
-          });
-        });
-      }
+      if (live)
+        await deliverStatus(ctx, live.workflow_id, p.status, p.timestamp ? new Date(p.timestamp) : now());
       return {};
     },
 
@@ -137,6 +137,10 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
         meterStartWh: session.meter_start_wh,
         startedAt: new Date(session.started_at).toISOString(),
       });
+      // Charge points report Charging around StartTransaction, often just before it: the session is told
+      // the connector's state at its start so it can tell charging from idle time.
+      const connector = await findConnectorStatus(db, ctx.chargePoint.id, session.connector_id);
+      if (connector) await deliverStatus(ctx, session.workflow_id, connector.status, connector.at);
       return { transactionId: session.transaction_id, idTagInfo };
     },
 

@@ -170,6 +170,13 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
     // 17.5 kWh * 0.39 = 6.825 -> 6.83; 40 min * 0.02 = 0.80; + 1.50
     expect(during.running_cost.priced.total).toBe('9.13');
 
+    // The car stops drawing at 45 min and is unplugged at 47: charging time ends with the status.
+    await cp.call('StatusNotification', {
+      connectorId: 1,
+      errorCode: 'NoError',
+      status: 'SuspendedEV',
+      timestamp: at(45),
+    });
     const stop = await cp.call<TagReply>('StopTransaction', {
       transactionId: started.transactionId,
       idTag: ID_TAG,
@@ -185,17 +192,17 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
       await new Promise((r) => setTimeout(r, 500));
       session = await api('GET', `/sessions/${live.id}`);
     }
-    // 18.901 kWh * 0.39 = 7.37139 -> 7.37; 47 min * 0.02 = 0.94; + 1.50 = 9.81
+    // 18.901 kWh * 0.39 = 7.37139 -> 7.37; 45 charging min * 0.02 = 0.90; + 1.50 = 9.77
     expect(session.status).toBe('completed');
-    expect(session.receipt.total).toBe('9.81');
-    expect(session.receipt.lines.map((l: { amount: string }) => l.amount)).toEqual(['1.50', '7.37', '0.94']);
+    expect(session.receipt.total).toBe('9.77');
+    expect(session.receipt.lines.map((l: { amount: string }) => l.amount)).toEqual(['1.50', '7.37', '0.90']);
     const sum = session.receipt.lines.reduce((s: Dec, l: { amount: string }) => s.add(l.amount), new Dec(0));
     expect(sum.eq(session.receipt.total)).toBe(true);
     expect(session.receipt.amount_due).toBe('0.00');
     expect(session.payment.status).toBe('captured');
 
     const intent = worker.fake.paymentIntent(session.payment.provider_payment_id);
-    expect(intent).toMatchObject({ status: 'succeeded', amount: 4000, amount_received: 981 });
+    expect(intent).toMatchObject({ status: 'succeeded', amount: 4000, amount_received: 977 });
   });
 
   it('answers bad OCPP input with the 1.6 error code and writes nothing', async () => {

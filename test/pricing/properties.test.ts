@@ -6,7 +6,10 @@ import { ratePeriods } from '../../pricing/rate-periods';
 import type { BillingRule } from '../../pricing/rules';
 import { priceChargingSession, PricedSession, SessionPricingInput } from '../../pricing/session-price';
 
-// Properties of THE pricing function over random tariffs, rules and meter profiles.
+// Properties of THE pricing function over random tariffs, rules and meter profiles. CI runs one fixed seed
+// so a red build is reproducible; FC_SEED=random (or a number) explores further.
+const seedEnv = process.env.FC_SEED;
+if (seedEnv !== 'random') fc.configureGlobal({ seed: seedEnv ? Number(seedEnv) : 20261123 });
 
 const START = Date.parse('2026-03-28T18:00:00Z'); // the night Europe/Amsterdam moves to summer time
 const currencyArb = fc.constantFrom('EUR', 'JPY', 'KWD');
@@ -165,10 +168,16 @@ describe('pricing properties', () => {
     );
   });
 
-  it('the price never decreases when the session goes on longer or delivers more energy', () => {
+  // OCPI takes the step_size of the last component that priced the dimension, so with both step sizes and
+  // time windows a session that runs into another window can lose a rounding (docs/ocpi-pricing.md); each
+  // on its own keeps the price monotone.
+  it.each([
+    ['step sizes', { parking: false, steps: true, windows: false }],
+    ['time windows', { parking: false, steps: false, windows: true }],
+  ])('the price never decreases when the session goes on longer or delivers more energy (%s)', (_, shape) => {
     fc.assert(
       fc.property(
-        tariffArb({ parking: false, steps: true, windows: true }),
+        tariffArb(shape),
         profileArb,
         fc.tuple(fc.integer({ min: 1, max: 7200 }), fc.integer({ min: 0, max: 25_000 })),
         (t, p, extra) => {

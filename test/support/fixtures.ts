@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { newId } from '../../db/ids';
+import type { TariffDefinition } from '../../pricing/model';
 import { definitionFromSimpleComponents, SimpleComponentType } from '../../pricing/tariff-definition';
 
 export interface Fixture {
@@ -19,6 +20,8 @@ export async function insertBillingFixture(
     idTag: string;
     currency?: string;
     components?: { type: string; price: string }[];
+    /** The full tariff form; replaces components. */
+    definition?: TariffDefinition;
     holdAmount?: string;
     paymentMethodId?: string | null;
   },
@@ -60,17 +63,22 @@ export async function insertBillingFixture(
     currency,
     valid_from: new Date('2000-01-01T00:00:00Z'),
     definition: JSON.stringify(
-      definitionFromSimpleComponents(currency, components as { type: SimpleComponentType; price: string }[]),
+      opts.definition ??
+        definitionFromSimpleComponents(
+          currency,
+          components as { type: SimpleComponentType; price: string }[],
+        ),
     ),
   });
-  await db('tariff_components').insert(
-    components.map((c, position) => ({
-      tariff_version_id: tariffVersionId,
-      position,
-      type: c.type,
-      price: c.price,
-    })),
-  );
+  if (!opts.definition)
+    await db('tariff_components').insert(
+      components.map((c, position) => ({
+        tariff_version_id: tariffVersionId,
+        position,
+        type: c.type,
+        price: c.price,
+      })),
+    );
   await db('tariff_assignments').insert({
     id: newId('tas'),
     organization_id: organizationId,
