@@ -152,12 +152,15 @@ function dayLongSession(i: number): SessionPricingInput {
   };
 }
 
+let filter: string | undefined;
+
 function measure(
   label: string,
   seconds: number,
   inputs: SessionPricingInput[],
   run: (x: SessionPricingInput) => unknown,
 ) {
+  if (filter && !label.includes(filter)) return NaN;
   for (let i = 0; i < 2000; i++) run(inputs[i % inputs.length]);
   let n = 0;
   const started = process.hrtime.bigint();
@@ -195,6 +198,8 @@ function rateOnly(input: SessionPricingInput) {
 
 function main() {
   const seconds = Number(process.argv[2] ?? 3);
+  // An optional label filter, e.g. `(b)`, to profile one case with node --cpu-prof.
+  filter = process.argv[3];
   const a = Array.from({ length: 30 }, (_, i) => oneHourSession(i));
   const b = Array.from({ length: 30 }, (_, i) => dayLongSession(i));
   const sample = priceChargingSession(b[0]);
@@ -208,6 +213,12 @@ function main() {
     b,
     priceChargingSession,
   );
+  // A worker prices each session many times with its own tariff object: the compiled form is cached per
+  // definition object. The first pricing of a session compiles it; a fresh copy per call shows that cost.
+  const cold = (x: SessionPricingInput) =>
+    priceChargingSession({ ...x, tariff: { ...x.tariff, definition: structuredClone(x.tariff.definition) } });
+  measure('(a) same, tariff compiled on every call (first pricing)', seconds, a, cold);
+  measure('(b) same, tariff compiled on every call (first pricing)', seconds, b, cold);
   measure('(a) timeline + OCPI rating only', seconds, a, rateOnly);
   measure('(b) timeline + OCPI rating only', seconds, b, rateOnly);
   console.log(

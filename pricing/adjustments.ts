@@ -1,4 +1,5 @@
-import { Dec, formatMoney, roundToMinor } from './money';
+import { minorUnitDigits } from './currency';
+import { Dec, formatMoney, fromMinorUnits, parseMinor, roundToMinor } from './money';
 
 // Amount changes after rating (rule surcharges, discounts and fixed prices, promotional codes) are lines of
 // their own. VAT follows the money: a discount is split over the VAT rates of the lines it reduces, in
@@ -41,18 +42,25 @@ export function adjustment(amount: Dec, vatRate: string | null, currency: string
 }
 
 /** Net amount and VAT per VAT rate, largest first (ties by rate) so allocation remainders land predictably. */
-function netByVatRate(lines: VatLine[]): VatGroup[] {
-  const groups = new Map<string, VatGroup>();
+function netByVatRate(lines: VatLine[], currency: string): VatGroup[] {
+  const digits = minorUnitDigits(currency);
+  // Summed as integer minor units: a Decimal per line per adjustment was most of a long session's cost.
+  const groups = new Map<string, { vatRate: string | null; net: number; vat: number }>();
   for (const line of lines) {
     const key = line.vatRate ?? '';
-    const group = groups.get(key) ?? { vatRate: line.vatRate, net: new Dec(0), vat: new Dec(0) };
-    group.net = group.net.add(line.amount);
-    group.vat = group.vat.add(line.vatAmount);
-    groups.set(key, group);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { vatRate: line.vatRate, net: 0, vat: 0 }));
+    group.net += parseMinor(line.amount, digits);
+    group.vat += parseMinor(line.vatAmount, digits);
   }
   return [...groups.values()]
-    .filter((g) => g.net.gt(0))
-    .sort((a, b) => b.net.cmp(a.net) || (a.vatRate ?? '').localeCompare(b.vatRate ?? ''));
+    .filter((g) => g.net > 0)
+    .sort((a, b) => b.net - a.net || (a.vatRate ?? '').localeCompare(b.vatRate ?? ''))
+    .map((g) => ({
+      vatRate: g.vatRate,
+      net: fromMinorUnits(g.net, currency),
+      vat: fromMinorUnits(g.vat, currency),
+    }));
 }
 
 /** `share` (0 < share <= group.net, already in minor units) off a group, with the same share of its VAT. */
@@ -70,7 +78,7 @@ function reduction(group: VatGroup, share: Dec, currency: string): Adjustment {
 
 /** A percentage off every VAT rate's net amount. */
 export function percentOff(lines: VatLine[], percent: string, currency: string): Adjustment[] {
-  return netByVatRate(lines)
+  return netByVatRate(lines, currency)
     .map((g) => ({ g, share: Dec.min(roundToMinor(g.net.mul(percent).div(100), currency), g.net) }))
     .filter(({ share }) => share.gt(0))
     .map(({ g, share }) => reduction(g, share, currency));
@@ -81,7 +89,7 @@ export function percentOff(lines: VatLine[], percent: string, currency: string):
  * amounts, each share rounded once and the last rate taking the remainder so the shares add up exactly.
  */
 export function amountOff(lines: VatLine[], amount: string, currency: string): Adjustment[] {
-  const groups = netByVatRate(lines);
+  const groups = netByVatRate(lines, currency);
   const total = groups.reduce((sum, g) => sum.add(g.net), new Dec(0));
   const off = Dec.min(roundToMinor(amount, currency), total);
   if (off.lte(0)) return [];

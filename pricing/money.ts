@@ -28,3 +28,39 @@ export function toMinorUnits(amount: Decimal.Value, currency: string): number {
 export function fromMinorUnits(minor: number, currency: string): Decimal {
   return new Dec(minor).div(new Dec(10).pow(minorUnitDigits(currency)));
 }
+
+export const MINOR_SCALE = [1, 10, 100, 1000, 10000];
+
+/**
+ * A Decimal already rounded to `digits` places as an integer count of minor units. The double nearest to
+ * such a value, scaled up, is within far less than 0.5 of the integer for any amount below 10^12, so
+ * Math.round recovers it exactly (and faster than going through a string).
+ */
+export function minorInt(d: Dec, digits: number): number {
+  return Math.round(d.toNumber() * MINOR_SCALE[digits]);
+}
+
+const ZERO_MONEY = ['0', '0.0', '0.00', '0.000', '0.0000'];
+
+/** An integer count of minor units as the money string formatMoney gives. */
+export function formatMinor(minor: number, digits: number): string {
+  if (minor === 0) return ZERO_MONEY[digits];
+  if (digits === 0) return String(minor);
+  const negative = minor < 0;
+  const text = String(Math.abs(minor)).padStart(digits + 1, '0');
+  const cut = text.length - digits;
+  return `${negative ? '-' : ''}${text.slice(0, cut)}.${text.slice(cut)}`;
+}
+
+/**
+ * A money string with exactly `digits` decimals (what formatMoney and formatMinor give) as an integer count
+ * of minor units, for summing lines without a Decimal per line; anything else goes through Decimal.
+ */
+export function parseMinor(text: string, digits: number): number {
+  const dot = text.indexOf('.');
+  const exact = text.length > 0 && (digits === 0 ? dot === -1 : dot === text.length - digits - 1);
+  const n = exact ? Number(digits === 0 ? text : text.slice(0, dot) + text.slice(dot + 1)) : NaN;
+  return Number.isSafeInteger(n)
+    ? n
+    : minorInt(new Dec(text).toDecimalPlaces(digits, Decimal.ROUND_HALF_UP), digits);
+}

@@ -10,7 +10,15 @@ import type {
   RatingPeriod,
   TariffDefinition,
 } from './model';
-import { Dec, roundToMinor } from './money';
+import {
+  minorAmount,
+  minorVat,
+  PER_HOUR_IN_MS,
+  PER_KWH_IN_MWH,
+  PER_SESSION,
+  scaledInteger,
+} from './exact-amount';
+import { Dec, formatMinor, MINOR_SCALE, minorInt, roundToMinor } from './money';
 import {
   compileRestrictions,
   matchesCompiled,
@@ -53,6 +61,10 @@ interface Component {
   vatFactor: Dec | null;
   /** In the dimension's integer unit: mWh for ENERGY, ms for the times. */
   stepUnits: number;
+  /** For the integer path (exact-amount.ts): price × 10^6, VAT percent × 10^4, null when they do not fit. */
+  priceMicro: bigint | null;
+  vatE4: bigint | null;
+  divisor: bigint;
 }
 
 interface CompiledTariff {
@@ -93,6 +105,9 @@ function compile(tariff: TariffDefinition): CompiledTariff {
         vatFactor: pc.vat === null ? null : new Dec(pc.vat).div(100),
         // Wh -> mWh and s -> ms are both a factor 1000.
         stepUnits: step * 1000,
+        priceMicro: scaledInteger(pc.price, 6),
+        vatE4: pc.vat === null ? null : scaledInteger(pc.vat, 4),
+        divisor: dim === FLAT ? PER_SESSION : dim === ENERGY ? PER_KWH_IN_MWH : PER_HOUR_IN_MS,
       });
     }
   });
@@ -114,28 +129,6 @@ function compile(tariff: TariffDefinition): CompiledTariff {
   };
   compiled.set(tariff, result);
   return result;
-}
-
-const MINOR_SCALE = [1, 10, 100, 1000, 10000];
-
-/**
- * A Decimal already rounded to `digits` places as an integer count of minor units. The double nearest to
- * such a value, scaled up, is within far less than 0.5 of the integer for any amount below 10^12, so
- * Math.round recovers it exactly (and faster than going through a string).
- */
-function minorInt(d: Dec, digits: number): number {
-  return Math.round(d.toNumber() * MINOR_SCALE[digits]);
-}
-
-const ZERO_MONEY = ['0', '0.0', '0.00', '0.000', '0.0000'];
-
-function formatMinor(minor: number, digits: number): string {
-  if (minor === 0) return ZERO_MONEY[digits];
-  if (digits === 0) return String(minor);
-  const negative = minor < 0;
-  const text = String(Math.abs(minor)).padStart(digits + 1, '0');
-  const cut = text.length - digits;
-  return `${negative ? '-' : ''}${text.slice(0, cut)}.${text.slice(cut)}`;
 }
 
 /** Exact decimal of an integer scaled down by 10^scale, without trailing zeros. */
@@ -171,6 +164,12 @@ interface PricedLine {
   vat: number;
 }
 
+function checkQuantity(v: number, i: number, key: string): void {
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw new RangeError(`periods[${i}].${key} must be a non-negative integer, got ${v}`);
+  }
+}
+
 function checkInput(input: RatingInput): void {
   const { sessionStartMs, sessionEndMs, periods } = input;
   if (!Number.isFinite(sessionStartMs) || !Number.isFinite(sessionEndMs) || sessionEndMs < sessionStartMs) {
@@ -181,12 +180,9 @@ function checkInput(input: RatingInput): void {
     const p = periods[i];
     if (!(p.startMs >= previous)) throw new RangeError(`periods[${i}].startMs is before the previous period`);
     previous = p.startMs;
-    for (const key of ['energyMWh', 'timeMs', 'parkingMs'] as const) {
-      const v = p[key];
-      if (!Number.isSafeInteger(v) || v < 0) {
-        throw new RangeError(`periods[${i}].${key} must be a non-negative integer, got ${v}`);
-      }
-    }
+    checkQuantity(p.energyMWh, i, 'energyMWh');
+    checkQuantity(p.timeMs, i, 'timeMs');
+    checkQuantity(p.parkingMs, i, 'parkingMs');
   }
   const allowance = input.allowanceMWh ?? 0;
   if (!Number.isSafeInteger(allowance) || allowance < 0) {
@@ -304,6 +300,10 @@ export function ratePeriods(tariff: TariffDefinition, input: RatingInput): Rated
   const priced: PricedLine[] = [];
 
   const amountOf = (c: Component, quantity: number): [excl: number, vat: number] => {
+    if (c.priceMicro !== null && (c.vat === null || c.vatE4 !== null) && digits <= 4) {
+      const excl = minorAmount(c.priceMicro, c.dim === FLAT ? 1 : quantity, c.divisor, digits);
+      return [excl, c.vatE4 === null || excl === 0 ? 0 : minorVat(excl, c.vatE4)];
+    }
     const exact =
       c.dim === FLAT
         ? c.priceDec

@@ -1,6 +1,7 @@
 import { Adjustment, amountOff, amountOn, netTotal, percentOff } from './adjustments';
 import { buildTimeline, RawSample, RejectedReading, StatusChange } from './meter-timeline';
-import { Dec, formatMoney } from './money';
+import { minorUnitDigits } from './currency';
+import { Dec, formatMinor, parseMinor } from './money';
 import type { PriceDimension, RatedLine, RatedSession, TariffDefinition } from './model';
 import { ratePeriods } from './rate-periods';
 import { durationThresholdsMs, energyThresholdsMWh, restrictionCuts } from './restrictions';
@@ -250,8 +251,17 @@ function promotionLines(promotion: AppliedPromotion, lines: PricedLine[], curren
   }
 }
 
-const sum = (lines: PricedLine[], field: 'amount' | 'vatAmount' | 'amountInclVat') =>
-  lines.reduce((total, l) => total.add(l[field]), new Dec(0));
+const sum = (lines: PricedLine[], field: 'amount' | 'vatAmount' | 'amountInclVat', digits: number) =>
+  formatMinor(
+    lines.reduce((total, l) => total + parseMinor(l[field], digits), 0),
+    digits,
+  );
+
+/** Integer mWh as kWh with 3 decimals, rounded half up (what Decimal's toFixed(3) gives, without one). */
+function kwh3(mWh: number): string {
+  const wh = Math.floor((mWh + 500) / 1000);
+  return formatMinor(wh, 3);
+}
 
 export function priceChargingSession(input: SessionPricingInput): PricedSession {
   const { tariff, context, usage } = input;
@@ -260,6 +270,7 @@ export function priceChargingSession(input: SessionPricingInput): PricedSession 
   const applied = matchRules(input.rules, context, startMs);
   const { definition, sources } = applyPriceRules(definitionOf(tariff), applied);
   const currency = definition.currency;
+  const digits = minorUnitDigits(currency);
 
   const timeline = buildTimeline({
     ...usage,
@@ -302,14 +313,14 @@ export function priceChargingSession(input: SessionPricingInput): PricedSession 
   return {
     currency,
     tariffVersionId: tariff.versionId,
-    energyKwh: new Dec(timeline.energyMWh).div(1e6).toFixed(3),
+    energyKwh: kwh3(timeline.energyMWh),
     durationSeconds: Math.floor((timeline.sessionEndMs - timeline.sessionStartMs) / 1000),
     chargingSeconds: Math.floor(chargingMs / 1000),
     idleSeconds: Math.floor(idleMs / 1000),
     lines,
-    totalExclVat: formatMoney(sum(lines, 'amount'), currency),
-    totalVat: formatMoney(sum(lines, 'vatAmount'), currency),
-    total: formatMoney(sum(lines, 'amountInclVat'), currency),
+    totalExclVat: sum(lines, 'amount', digits),
+    totalVat: sum(lines, 'vatAmount', digits),
+    total: sum(lines, 'amountInclVat', digits),
     appliedRules: applied,
     promotion,
     rejectedReadings: timeline.rejected,
