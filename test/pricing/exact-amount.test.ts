@@ -45,7 +45,9 @@ describe('exact amounts', () => {
       fc.property(priceArb, fc.integer({ min: 0, max: 2 ** 40 }), digitsArb, (price, q, digits) => {
         const quantity = divisor === PER_SESSION ? 1 : q;
         const expected = roundToMinor(exact(price, quantity), CURRENCY[digits]).mul(10 ** digits);
-        expect(minorAmount(scaledInteger(price, 6)!, quantity, divisor, digits)).toBe(expected.toNumber() + 0);
+        expect(minorAmount(scaledInteger(price, 6)!, quantity, divisor, digits)).toBe(
+          expected.toNumber() + 0,
+        );
       }),
       { numRuns: 500 },
     );
