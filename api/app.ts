@@ -6,6 +6,7 @@ import { ApiError, internalError } from './errors';
 import { registerAllowanceRoutes } from './routes/allowances';
 import { registerBillingRuleRoutes } from './routes/billingRules';
 import { registerChargePointRoutes } from './routes/chargePoints';
+import { registerOrganizationRoutes } from './routes/organizations';
 import { registerPromotionRoutes } from './routes/promotions';
 import { registerQuoteRoutes } from './routes/quotes';
 import { registerSessionRoutes } from './routes/sessions';
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps): express.Express {
   registerAllowanceRoutes(api, resolved);
   registerBillingRuleRoutes(api, resolved);
   registerQuoteRoutes(api, resolved);
+  registerOrganizationRoutes(api, resolved);
   app.use(API_PREFIX, api);
 
   app.use((req) => {

@@ -5,12 +5,15 @@ import { newId } from '../ids';
 export interface Organization {
   id: string;
   name: string;
+  /** IANA zone of the organization's calendar: monthly allowances reset at its midnight. */
+  timeZone: string;
   createdAt: Date;
 }
 
 interface OrganizationRow {
   id: string;
   name: string;
+  time_zone: string;
   created_at: Date;
 }
 
@@ -29,7 +32,7 @@ const SECRET_PATTERN = /^sk_[0-9A-Za-z]{32}$/;
 const PREFIX_LENGTH = 7;
 
 function toOrganization(row: OrganizationRow): Organization {
-  return { id: row.id, name: row.name, createdAt: row.created_at };
+  return { id: row.id, name: row.name, timeZone: row.time_zone, createdAt: row.created_at };
 }
 
 export async function createOrganization(db: Knex, input: { name: string }): Promise<Organization> {
@@ -44,6 +47,19 @@ export async function createOrganization(db: Knex, input: { name: string }): Pro
 
 export async function getOrganization(db: Knex, id: string): Promise<Organization | undefined> {
   const row = await db<OrganizationRow>('organizations').where({ id }).first();
+  return row && toOrganization(row);
+}
+
+export async function updateOrganization(
+  db: Knex,
+  id: string,
+  changes: { name?: string; timeZone?: string },
+): Promise<Organization | undefined> {
+  if (changes.name === undefined && changes.timeZone === undefined) return getOrganization(db, id);
+  const [row] = await db<OrganizationRow>('organizations')
+    .where({ id })
+    .update({ name: changes.name, time_zone: changes.timeZone })
+    .returning('*');
   return row && toOrganization(row);
 }
 
@@ -98,6 +114,6 @@ export async function findOrganizationByApiKey(db: Knex, secret: string): Promis
     .join('api_keys', 'api_keys.organization_id', 'organizations.id')
     .where('api_keys.key_hash', hashSecret(secret))
     .whereNull('api_keys.revoked_at')
-    .first('organizations.id', 'organizations.name', 'organizations.created_at');
+    .first('organizations.id', 'organizations.name', 'organizations.time_zone', 'organizations.created_at');
   return row && toOrganization(row);
 }

@@ -1,0 +1,66 @@
+import { expectError, Harness, startHarness, tableCounts, Tenant } from './helpers';
+
+let h: Harness;
+let acme: Tenant;
+let globex: Tenant;
+
+beforeAll(async () => {
+  h = await startHarness('organizations');
+  acme = await h.tenant('Acme');
+  globex = await h.tenant('Globex');
+});
+afterAll(() => h.close());
+
+describe('GET and PATCH /organizations/:id', () => {
+  it('reads the own organization, UTC by default', async () => {
+    const res = await acme.call('GET', `/organizations/${acme.org.id}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      object: 'organization',
+      id: acme.org.id,
+      name: 'Acme',
+      time_zone: 'UTC',
+      created_at: expect.any(String),
+    });
+  });
+
+  it("sets the time zone, which the allowance's month then follows", async () => {
+    const res = await acme.call('PATCH', `/organizations/${acme.org.id}`, {
+      body: { time_zone: 'Pacific/Auckland' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ name: 'Acme', time_zone: 'Pacific/Auckland' });
+    const user = await acme.call('POST', '/users', {
+      body: { email: 'tz@example.com', name: 'T', user_type: 'public' },
+    });
+    const allowance = await acme.call('PUT', `/monthly-energy/users/${user.body.id}/allowance`, {
+      body: { monthly_kwh: 10 },
+    });
+    expect(allowance.body.time_zone).toBe('Pacific/Auckland');
+    // An empty PATCH changes nothing and answers the organization.
+    expect((await acme.call('PATCH', `/organizations/${acme.org.id}`, { body: {} })).body).toEqual(res.body);
+  });
+
+  it.each([
+    ['an offset', { time_zone: '+01:00' }, 'time_zone'],
+    ['an unknown zone', { time_zone: 'Mars/Olympus' }, 'time_zone'],
+    ['an empty name', { name: ' ' }, 'name'],
+    ['an unknown field', { currency: 'EUR' }, 'currency'],
+  ])('refuses %s, naming it, and writes nothing', async (_, body, param) => {
+    const before = await tableCounts(h.db);
+    expectError(await globex.call('PATCH', `/organizations/${globex.org.id}`, { body }), 400, param);
+    expect(await tableCounts(h.db)).toEqual(before);
+    expect((await globex.call('GET', `/organizations/${globex.org.id}`)).body.time_zone).toBe('UTC');
+  });
+
+  it("answers 404 for another organization's id", async () => {
+    expectError(await acme.call('GET', `/organizations/${globex.org.id}`), 404, null, 'resource_missing');
+    expectError(
+      await acme.call('PATCH', `/organizations/${globex.org.id}`, { body: { time_zone: 'Europe/Paris' } }),
+      404,
+      null,
+      'resource_missing',
+    );
+    expect((await globex.call('GET', `/organizations/${globex.org.id}`)).body.time_zone).toBe('UTC');
+  });
+});
