@@ -9,7 +9,7 @@ import {
   findApplicablePromotion,
   recordRedemptionAmount,
   redeemPromotion,
-} from '../db/repositories/promotions';
+} from '../db/repositories/promotionRedemptions';
 import { resolveTariffForSession } from '../db/repositories/tariffs';
 import { findPayerContext, findSession, markSessionOpened } from '../db/repositories/sessions';
 import { upsertPayment } from '../db/repositories/payments';

@@ -10,5 +10,4 @@ export function money(value: string | null, currency: string | null): string | n
   return currency !== null && isCurrency(currency) ? formatMoney(value, currency) : canonicalDecimal(value);
 }
 
-export const decimal = (value: string | null): string | null =>
-  value === null ? null : canonicalDecimal(value);
+export { canonicalDecimalOrNull as decimal } from '../db/repositories/decimals';

@@ -85,6 +85,15 @@ export function requiredEnum<T extends string>(body: Body, param: string, values
   return value;
 }
 
+export function optionalInteger(body: Body, param: string, min: number, max: number): number | undefined {
+  const raw = body[param];
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+    throw invalidParam(param, `must be an integer from ${min} to ${max}`);
+  }
+  return raw;
+}
+
 export function optionalTimestamp(body: Body, param: string): Date | undefined {
   const raw = body[param];
   if (isAbsent(raw)) return undefined;

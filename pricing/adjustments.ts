@@ -26,11 +26,11 @@ export interface Adjustment {
   amountInclVat: string;
 }
 
-export function vatOf(amount: Dec, vatRate: string | null, currency: string): Dec {
+function vatOf(amount: Dec, vatRate: string | null, currency: string): Dec {
   return vatRate === null ? new Dec(0) : roundToMinor(amount.mul(vatRate).div(100), currency);
 }
 
-export function adjustment(amount: Dec, vatRate: string | null, currency: string): Adjustment {
+function adjustment(amount: Dec, vatRate: string | null, currency: string): Adjustment {
   const rounded = roundToMinor(amount, currency);
   const vat = vatOf(rounded, vatRate, currency);
   return {

@@ -132,7 +132,7 @@ function compile(tariff: TariffDefinition): CompiledTariff {
 }
 
 /** Exact decimal of an integer scaled down by 10^scale, without trailing zeros. */
-export function scaledIntToDecimal(value: number, scale: number): string {
+function scaledIntToDecimal(value: number, scale: number): string {
   if (value === 0) return '0';
   const negative = value < 0;
   const text = String(Math.abs(value)).padStart(scale + 1, '0');
@@ -377,7 +377,7 @@ export function ratePeriods(tariff: TariffDefinition, input: RatingInput): Rated
     const excl = parkingLines.reduce((s, p) => s + p.excl, 0);
     if (excl > t.idleMaxMinor) {
       const vat = parkingLines.reduce((s, p) => s + p.vat, 0);
-      priced.push(adjustment(PARKING, 'idle_cap', t.idleMaxMinor - excl, parkingLines, excl, vat, t));
+      priced.push(idleCapLine(t.idleMaxMinor - excl, parkingLines, excl, vat, t));
     }
   }
 
@@ -395,7 +395,9 @@ export function ratePeriods(tariff: TariffDefinition, input: RatingInput): Rated
     // its limit only when it is beyond it.
     const adjExcl = sign * Math.max(0, sign * (limit.excl - excl));
     const adjIncl = sign * Math.max(0, sign * (limitIncl - incl));
-    if (adjExcl !== 0 || adjIncl !== 0) priced.push(limitLine(kind, adjExcl, adjIncl, priced, t));
+    if (adjExcl !== 0 || adjIncl !== 0) {
+      priced.push(sessionLine(FLAT, kind, adjExcl, adjIncl - adjExcl, singleRate(priced), t));
+    }
   }
 
   const buckets = [
@@ -466,37 +468,8 @@ function derivedInclVat(
   return minorInt(roundToMinor(limit.mul(factor), t.currency), t.digits);
 }
 
-function limitLine(
-  kind: 'min_price' | 'max_price',
-  adjExcl: number,
-  adjIncl: number,
-  lines: PricedLine[],
-  t: CompiledTariff,
-): PricedLine {
-  const rate = singleRate(lines);
-  return {
-    dim: FLAT,
-    excl: adjExcl,
-    vat: adjIncl - adjExcl,
-    line: {
-      dimension: 'FLAT',
-      kind,
-      elementIndex: null,
-      quantity: '1',
-      unit: 'session',
-      unitPrice: formatMinor(adjExcl, t.digits),
-      vatRate: rate ?? null,
-      amountExclVat: formatMinor(adjExcl, t.digits),
-      vatAmount: formatMinor(adjIncl - adjExcl, t.digits),
-      amountInclVat: formatMinor(adjIncl, t.digits),
-    },
-  };
-}
-
 /** The idle cap: a negative parking line whose VAT follows the parking lines' VAT. */
-function adjustment(
-  dim: number,
-  kind: RatedLineKind,
+function idleCapLine(
   excl: number,
   lines: PricedLine[],
   linesExcl: number,
@@ -513,6 +486,18 @@ function adjustment(
     const proportional = new Dec(linesVat).mul(excl).div(linesExcl).div(MINOR_SCALE[t.digits]);
     vat = minorInt(roundToMinor(proportional, t.currency), t.digits);
   }
+  return sessionLine(PARKING, 'idle_cap', excl, vat, rate, t);
+}
+
+/** A line for the session as a whole (a limit or a cap), tied to no element. */
+function sessionLine(
+  dim: number,
+  kind: RatedLineKind,
+  excl: number,
+  vat: number,
+  rate: string | undefined,
+  t: CompiledTariff,
+): PricedLine {
   return {
     dim,
     excl,

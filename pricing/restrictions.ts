@@ -38,7 +38,7 @@ function secondsOf(time: string): number {
   return Number(time.slice(0, 2)) * 3600 + Number(time.slice(3, 5)) * 60;
 }
 
-export function kwhToMWh(kwh: number): number {
+function kwhToMWh(kwh: number): number {
   // Validated kWh values have at most 6 decimals, so the nearest integer is the exact value.
   return Math.round(kwh * 1_000_000);
 }

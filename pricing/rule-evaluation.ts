@@ -39,7 +39,7 @@ export interface AppliedRule extends RuleRef {
   reasons: string[];
 }
 
-export const ruleRef = (rule: BillingRule): RuleRef => ({
+const ruleRef = (rule: BillingRule): RuleRef => ({
   ruleId: rule.id,
   versionId: rule.versionId,
   version: rule.version,

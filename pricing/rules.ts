@@ -1,3 +1,4 @@
+import { isRecord, refuseUnknown, type InputProblem } from './input-checks';
 import { Dec } from './money';
 import { DAYS_OF_WEEK, DayOfWeek } from './model';
 
@@ -6,7 +7,7 @@ import { DAYS_OF_WEEK, DayOfWeek } from './model';
 // rule's time window like a time-of-day tariff) or changes the amount after rating (surcharge, discount,
 // fixed price). Rules run in priority order; the first match wins unless a matching rule is stackable.
 
-export const POWER_CLASSES = ['AC', 'DC', 'DC_FAST'] as const;
+const POWER_CLASSES = ['AC', 'DC', 'DC_FAST'] as const;
 export type PowerClass = (typeof POWER_CLASSES)[number];
 
 /** DC at 50 kW and above is what drivers and operators call fast charging. */
@@ -36,7 +37,7 @@ export interface RuleConditions {
   membership?: boolean;
 }
 
-export const OVERRIDE_COMPONENTS = ['flat_fee', 'per_kwh', 'per_minute', 'per_idle_minute'] as const;
+const OVERRIDE_COMPONENTS = ['flat_fee', 'per_kwh', 'per_minute', 'per_idle_minute'] as const;
 export type OverrideComponent = (typeof OVERRIDE_COMPONENTS)[number];
 
 export type RuleAction =
@@ -63,19 +64,11 @@ export interface BillingRule extends BillingRuleInput {
   version: number;
 }
 
-export interface Problem {
-  param: string;
-  message: string;
-}
-
 const HHMM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
 const DECIMAL = /^\d{1,12}(\.\d{1,6})?$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function decimalField(value: unknown, param: string, problems: Problem[]): string | undefined {
+function decimalField(value: unknown, param: string, problems: InputProblem[]): string | undefined {
   const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
   if (typeof text !== 'string' || !DECIMAL.test(text.trim())) {
     problems.push({ param, message: 'must be a non-negative decimal such as "0.35" (at most 6 decimals)' });
@@ -84,7 +77,7 @@ function decimalField(value: unknown, param: string, problems: Problem[]): strin
   return new Dec(text.trim()).toFixed();
 }
 
-function stringList(value: unknown, param: string, problems: Problem[], allowed?: readonly string[]) {
+function stringList(value: unknown, param: string, problems: InputProblem[], allowed?: readonly string[]) {
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || list.length === 0 || list.some((v) => typeof v !== 'string' || v === '')) {
     problems.push({ param, message: 'must be a non-empty string or a non-empty array of strings' });
@@ -96,12 +89,6 @@ function stringList(value: unknown, param: string, problems: Problem[], allowed?
     return undefined;
   }
   return [...new Set(list as string[])];
-}
-
-function unknownFields(obj: Obj, known: readonly string[], prefix: string, problems: Problem[]) {
-  for (const key of Object.keys(obj)) {
-    if (!known.includes(key)) problems.push({ param: `${prefix}${key}`, message: 'is not a known field' });
-  }
 }
 
 const CONDITION_KEYS = [
@@ -116,13 +103,13 @@ const CONDITION_KEYS = [
   'membership',
 ] as const;
 
-function checkConditions(raw: unknown, problems: Problem[]): RuleConditions | undefined {
+function checkConditions(raw: unknown, problems: InputProblem[]): RuleConditions | undefined {
   if (raw === undefined) return {};
-  if (!isObj(raw)) {
+  if (!isRecord(raw)) {
     problems.push({ param: 'conditions', message: 'must be an object' });
     return undefined;
   }
-  unknownFields(raw, CONDITION_KEYS, 'conditions.', problems);
+  refuseUnknown(raw, CONDITION_KEYS, 'conditions', problems);
   const out: RuleConditions = {};
   const lists = [
     ['user_type', undefined],
@@ -140,10 +127,10 @@ function checkConditions(raw: unknown, problems: Problem[]): RuleConditions | un
   }
   if (raw.time_window !== undefined) {
     const w = raw.time_window;
-    if (!isObj(w) || typeof w.start_time !== 'string' || typeof w.end_time !== 'string') {
+    if (!isRecord(w) || typeof w.start_time !== 'string' || typeof w.end_time !== 'string') {
       problems.push({ param: 'conditions.time_window', message: 'must be {start_time, end_time} as HH:MM' });
     } else {
-      unknownFields(w, ['start_time', 'end_time'], 'conditions.time_window.', problems);
+      refuseUnknown(w, ['start_time', 'end_time'], 'conditions.time_window', problems);
       for (const key of ['start_time', 'end_time'] as const) {
         if (!HHMM.test(w[key] as string)) {
           problems.push({ param: `conditions.time_window.${key}`, message: 'must be HH:MM in 24-hour time' });
@@ -165,8 +152,8 @@ function checkConditions(raw: unknown, problems: Problem[]): RuleConditions | un
 
 const upper = (s: string) => s.toUpperCase();
 
-function checkAction(raw: unknown, problems: Problem[]): RuleAction | undefined {
-  if (!isObj(raw)) {
+function checkAction(raw: unknown, problems: InputProblem[]): RuleAction | undefined {
+  if (!isRecord(raw)) {
     problems.push({ param: 'action', message: 'must be an object with a type' });
     return undefined;
   }
@@ -174,14 +161,14 @@ function checkAction(raw: unknown, problems: Problem[]): RuleAction | undefined 
   switch (raw.type) {
     case 'override': {
       if (raw.price_multiplier !== undefined && raw.components === undefined) {
-        unknownFields(raw, ['type', 'price_multiplier'], 'action.', problems);
+        refuseUnknown(raw, ['type', 'price_multiplier'], 'action', problems);
         const m = decimalField(raw.price_multiplier, 'action.price_multiplier', problems);
         return problems.length === before && m !== undefined
           ? { type: 'override', price_multiplier: m }
           : undefined;
       }
       if (raw.components !== undefined && raw.price_multiplier === undefined) {
-        unknownFields(raw, ['type', 'components'], 'action.', problems);
+        refuseUnknown(raw, ['type', 'components'], 'action', problems);
         if (!Array.isArray(raw.components) || raw.components.length === 0) {
           problems.push({
             param: 'action.components',
@@ -192,11 +179,11 @@ function checkAction(raw: unknown, problems: Problem[]): RuleAction | undefined 
         const seen = new Set<string>();
         const components = raw.components.map((c: unknown, i) => {
           const param = `action.components[${i}]`;
-          if (!isObj(c)) {
+          if (!isRecord(c)) {
             problems.push({ param, message: 'must be an object {type, price}' });
             return undefined;
           }
-          unknownFields(c, ['type', 'price'], `${param}.`, problems);
+          refuseUnknown(c, ['type', 'price'], param, problems);
           if (!(OVERRIDE_COMPONENTS as readonly unknown[]).includes(c.type)) {
             problems.push({
               param: `${param}.type`,
@@ -221,12 +208,12 @@ function checkAction(raw: unknown, problems: Problem[]): RuleAction | undefined 
     }
     case 'surcharge':
     case 'fixed_price': {
-      unknownFields(raw, ['type', 'amount'], 'action.', problems);
+      refuseUnknown(raw, ['type', 'amount'], 'action', problems);
       const amount = decimalField(raw.amount, 'action.amount', problems);
       return problems.length === before && amount !== undefined ? { type: raw.type, amount } : undefined;
     }
     case 'discount': {
-      unknownFields(raw, ['type', 'amount', 'percent'], 'action.', problems);
+      refuseUnknown(raw, ['type', 'amount', 'percent'], 'action', problems);
       if ((raw.amount === undefined) === (raw.percent === undefined)) {
         problems.push({ param: 'action', message: 'a discount needs exactly one of amount or percent' });
         return undefined;
@@ -251,10 +238,10 @@ function checkAction(raw: unknown, problems: Problem[]): RuleAction | undefined 
 }
 
 /** Validates a rule as the API receives it; every problem names its field. */
-export function checkBillingRuleInput(input: unknown): { rule?: BillingRuleInput; problems: Problem[] } {
-  const problems: Problem[] = [];
-  if (!isObj(input)) return { problems: [{ param: 'body', message: 'must be a JSON object' }] };
-  unknownFields(
+export function checkBillingRuleInput(input: unknown): { rule?: BillingRuleInput; problems: InputProblem[] } {
+  const problems: InputProblem[] = [];
+  if (!isRecord(input)) return { problems: [{ param: 'body', message: 'must be a JSON object' }] };
+  refuseUnknown(
     input,
     ['name', 'priority', 'stackable', 'conditions', 'action', 'valid_from', 'valid_until'],
     '',

@@ -128,7 +128,7 @@ const DESCRIPTION: Record<RatedLine['kind'], (d: PriceDimension) => string> = {
 const simpleDefinitions = new WeakMap<TariffVersion, TariffDefinition>();
 
 /** A version's definition; one object per version object, so the caches keyed by definition hit. */
-export function definitionOf(tariff: TariffVersion): TariffDefinition {
+function definitionOf(tariff: TariffVersion): TariffDefinition {
   if (tariff.definition) return tariff.definition;
   let definition = simpleDefinitions.get(tariff);
   if (!definition) {
@@ -306,8 +306,6 @@ export function priceChargingSession(input: SessionPricingInput): PricedSession 
   }
 
   const { lines: _rated, currency: _currency, ...ocpi } = rated;
-  void _rated;
-  void _currency;
   const chargingMs = timeline.periods.reduce((s, p) => s + p.timeMs, 0);
   const idleMs = timeline.periods.reduce((s, p) => s + p.parkingMs, 0);
   return {

@@ -1,4 +1,4 @@
-import { isCurrency } from './currency';
+import { checkCurrency, isRecord, join, refuseUnknown, type InputProblem } from './input-checks';
 import { Dec } from './money';
 import {
   DAYS_OF_WEEK,
@@ -13,15 +13,13 @@ import {
   type TariffDefinition,
   type TariffElementDef,
 } from './model';
+import type { ComponentType } from './tariff';
 
-export interface DefinitionProblem {
-  param: string;
-  message: string;
-}
+export type { InputProblem as DefinitionProblem } from './input-checks';
 
 export interface DefinitionCheck {
   definition?: TariffDefinition;
-  problems: DefinitionProblem[];
+  problems: InputProblem[];
 }
 
 /** Prices are stored with at most this many decimals; OCPI itself uses 4, some operators quote 5 or 6. */
@@ -33,7 +31,7 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 // OCPI DateTime is RFC 3339 in UTC; a "Z" is recommended but not always sent, and fractions are allowed.
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z)?$/;
 
-type Problems = DefinitionProblem[];
+type Problems = InputProblem[];
 
 /**
  * Our own JSON takes decimals as strings or numbers and defaults step_size to 1; OCPI 2.2.1 input must
@@ -45,30 +43,11 @@ export interface InputRules {
 }
 const OWN: InputRules = { ocpi: false };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function refuseUnknown(
-  obj: Record<string, unknown>,
-  allowed: readonly string[],
-  path: string,
-  problems: Problems,
-) {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) problems.push({ param: join(path, key), message: 'is not a known field' });
-  }
-}
-
-function join(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}
-
 /**
  * A non-negative decimal given as a string or a JSON number, in canonical form ("0.250" -> "0.25").
  * Exponent forms are refused: a price is something a person typed and must read back as typed.
  */
-export function readDecimal(
+function readDecimal(
   value: unknown,
   param: string,
   problems: Problems,
@@ -197,7 +176,7 @@ const RESTRICTION_FIELDS = [
   'reservation',
 ] as const;
 
-export function checkRestrictions(
+function checkRestrictions(
   raw: unknown,
   path: string,
   problems: Problems,
@@ -352,7 +331,7 @@ export function checkElements(
   return problems.length > before ? undefined : elements;
 }
 
-export function checkPriceLimit(
+function checkPriceLimit(
   raw: unknown,
   path: string,
   problems: Problems,
@@ -508,9 +487,7 @@ export function checkTariffDefinition(input: unknown): DefinitionCheck {
   }
   refuseUnknown(input, DEFINITION_FIELDS, '', problems);
   const currency = input.currency;
-  if (typeof currency !== 'string' || !isCurrency(currency)) {
-    problems.push({ param: 'currency', message: 'must be an upper-case ISO 4217 currency code, e.g. EUR' });
-  }
+  checkCurrency(currency, problems);
   const elements = checkElements(input.elements, 'elements', problems);
   const limits = checkLimits(input, problems);
   let idle: IdleFeeDef | undefined;
@@ -524,7 +501,7 @@ export function checkTariffDefinition(input: unknown): DefinitionCheck {
   return { definition, problems };
 }
 
-export type SimpleComponentType = 'flat_fee' | 'per_kwh' | 'per_minute';
+export type SimpleComponentType = ComponentType;
 
 /**
  * The definition equivalent of the simple API form, so versions entered (or snapshotted) as components

@@ -1,8 +1,9 @@
-import { isCurrency } from './currency';
+import { checkCurrency, type InputProblem } from './input-checks';
 import { Dec } from './money';
 import type { TariffDefinition } from './model';
+import { MAX_PRICE_DECIMALS } from './tariff-definition';
 
-export const COMPONENT_TYPES = ['flat_fee', 'per_kwh', 'per_minute'] as const;
+const COMPONENT_TYPES = ['flat_fee', 'per_kwh', 'per_minute'] as const;
 export type ComponentType = (typeof COMPONENT_TYPES)[number];
 
 /** One price component of a tariff version; price is a decimal string in the tariff's currency. */
@@ -25,19 +26,10 @@ export interface TariffVersion {
   definition?: TariffDefinition;
 }
 
-export interface TariffProblem {
-  param: string;
-  message: string;
-}
-
-const MAX_PRICE_DECIMALS = 6;
-
 /** Validates raw tariff input; returns every problem so the API can name the field. */
-export function checkTariffInput(currency: unknown, components: unknown): TariffProblem[] {
-  const problems: TariffProblem[] = [];
-  if (typeof currency !== 'string' || !isCurrency(currency)) {
-    problems.push({ param: 'currency', message: 'must be an upper-case ISO 4217 currency code, e.g. EUR' });
-  }
+export function checkTariffInput(currency: unknown, components: unknown): InputProblem[] {
+  const problems: InputProblem[] = [];
+  checkCurrency(currency, problems);
   if (!Array.isArray(components) || components.length === 0) {
     problems.push({ param: 'components', message: 'must be a non-empty array of price components' });
     return problems;

@@ -22,9 +22,12 @@ export function registerAllowanceRoutes(router: Router, deps: ResolvedDeps): voi
   router.get(
     '/monthly-energy/users/:user_id/allowance',
     read(deps, async ({ db, org, params }) => {
-      if (!(await getUser(db, org.id, params.user_id))) throw resourceMissing('user', params.user_id);
       const status = await getAllowanceStatus(db, org.id, params.user_id, new Date());
-      if (!status) throw resourceMissing('energy allowance for user', params.user_id);
+      if (!status) {
+        // Undefined both for an unknown user and for one without an allowance: tell the two apart.
+        if (!(await getUser(db, org.id, params.user_id))) throw resourceMissing('user', params.user_id);
+        throw resourceMissing('energy allowance for user', params.user_id);
+      }
       return { status: 200, body: allowanceJson(status) };
     }),
   );

@@ -43,7 +43,7 @@ const CONNECTOR_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,49}$/;
 const MAX_CONNECTORS = 64;
 const HARDWARE_FIELDS = ['power_type', 'max_power_kw', 'connector_types'] as const;
 
-export function chargePointJson(cp: ChargePoint) {
+function chargePointJson(cp: ChargePoint) {
   return {
     object: 'charge_point',
     id: cp.id,

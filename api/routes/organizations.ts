@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { Organization, updateOrganization } from '../../db/repositories/organizations';
 import type { ResolvedDeps } from '../deps';
-import { invalidParam, resourceMissing } from '../errors';
+import { resourceMissing } from '../errors';
 import { read, write } from '../handler';
 import { iso } from '../json';
 import { Body, optionalString, readBody, requiredTimeZone } from '../validation';
@@ -37,7 +37,6 @@ export function registerOrganizationRoutes(router: Router, deps: ResolvedDeps): 
       ownId(org, params.id);
       const body = readBody(raw, ['name', 'time_zone']);
       const name = optionalString(body, 'name', { max: 200, trim: true });
-      if (name === '') throw invalidParam('name', 'must not be empty');
       const timeZone = has(body, 'time_zone') ? requiredTimeZone(body, 'time_zone') : undefined;
       const updated = await updateOrganization(db, org.id, { name, timeZone });
       if (!updated) throw resourceMissing('organization', params.id);

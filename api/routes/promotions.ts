@@ -1,8 +1,6 @@
 import type { Router } from 'express';
 import { isUniqueViolation } from '../../db/repositories/errors';
 import {
-  applyCodeToSession,
-  applyCodeToUser,
   createPromotionalCode,
   deactivatePromotionalCode,
   DISCOUNT_TYPES,
@@ -12,16 +10,29 @@ import {
   listPromotionalCodes,
   PROMOTIONAL_CODE_UNIQUE,
   PromotionalCode,
+  PromotionDiscount,
+} from '../../db/repositories/promotionalCodes';
+import {
+  applyCodeToSession,
+  applyCodeToUser,
   PromotionApplication,
   PromotionError,
-} from '../../db/repositories/promotions';
+} from '../../db/repositories/promotionApplications';
 import { isCurrency, minorUnitDigits } from '../../pricing/currency';
 import type { ResolvedDeps } from '../deps';
 import { alreadyExists, ApiError, invalidParam, missingParam, resourceMissing } from '../errors';
 import { read, write } from '../handler';
 import { iso, money } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
-import { Body, optionalTimestamp, parseDecimal, readBody, requiredEnum, requiredString } from '../validation';
+import {
+  Body,
+  optionalInteger,
+  optionalTimestamp,
+  parseDecimal,
+  readBody,
+  requiredEnum,
+  requiredString,
+} from '../validation';
 
 // Drivers type codes into an app, so they are short and unambiguous to read out.
 const CODE = {
@@ -37,16 +48,18 @@ const MAX_FREE_SESSIONS = 1000;
 const DISCOUNT_SCALE = 4;
 const DISCOUNT_INTEGER_DIGITS = 14;
 
-const discountValueJson = (type: DiscountType, value: string, currency: string | null) =>
-  type === 'amount' ? money(value, currency) : value;
+// A code and an application of it show the discount the same way.
+const discountJson = (d: Omit<PromotionDiscount, 'promotionalCodeId'>) => ({
+  code: d.code,
+  discount_type: d.discountType,
+  discount_value: d.discountType === 'amount' ? money(d.discountValue, d.currency) : d.discountValue,
+  currency: d.currency,
+});
 
 const codeJson = (c: PromotionalCode) => ({
   object: 'promotional_code',
   id: c.id,
-  code: c.code,
-  discount_type: c.discountType,
-  discount_value: discountValueJson(c.discountType, c.discountValue, c.currency),
-  currency: c.currency,
+  ...discountJson(c),
   max_uses: c.maxUses,
   times_redeemed: c.timesRedeemed,
   expires_at: iso(c.expiresAt),
@@ -59,25 +72,13 @@ const applicationJson = (a: PromotionApplication) => ({
   object: 'promotion_application',
   id: a.id,
   promotional_code_id: a.promotionalCodeId,
-  code: a.code,
-  discount_type: a.discountType,
-  discount_value: discountValueJson(a.discountType, a.discountValue, a.currency),
-  currency: a.currency,
+  ...discountJson(a),
   user_id: a.userId,
   session_id: a.sessionId,
   free_sessions_left: a.freeSessionsLeft,
   status: a.status,
   applied_at: iso(a.appliedAt),
 });
-
-function optionalInteger(body: Body, param: string, min: number, max: number): number | undefined {
-  const raw = body[param];
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
-    throw invalidParam(param, `must be an integer from ${min} to ${max}`);
-  }
-  return raw;
-}
 
 function optionalBoolean(body: Body, param: string): boolean | undefined {
   const raw = body[param];

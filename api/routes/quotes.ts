@@ -1,8 +1,7 @@
 import type { Router } from 'express';
-import { getChargePoint } from '../../db/repositories/chargePoints';
 import { snapshotPricing } from '../../db/repositories/pricingSnapshot';
-import { findPromotionForQuote } from '../../db/repositories/promotions';
-import { resolveTariffForSession } from '../../db/repositories/tariffs';
+import { findPromotionForQuote } from '../../db/repositories/promotionalCodes';
+import { resolveTariffForSession, scopeExists } from '../../db/repositories/tariffs';
 import { getUser } from '../../db/repositories/users';
 import { Dec } from '../../pricing/money';
 import { priceChargingSession } from '../../pricing/session-price';
@@ -11,6 +10,7 @@ import { ApiError, invalidParam, resourceMissing } from '../errors';
 import { write } from '../handler';
 import {
   Body,
+  optionalInteger,
   optionalString,
   optionalTimestamp,
   readBody,
@@ -33,15 +33,6 @@ const ID = { max: 64 };
 const QUANTITY = { maxDecimals: 3, maxIntegerDigits: 5 };
 const WEEK_MINUTES = 7 * 24 * 60;
 
-function connectorOf(body: Body): number {
-  const raw = body.connector_id;
-  if (raw === undefined || raw === null) return 1;
-  if (!Number.isInteger(raw) || (raw as number) < 1 || (raw as number) > 100) {
-    throw invalidParam('connector_id', 'must be an integer from 1 to 100');
-  }
-  return raw as number;
-}
-
 function minutes(body: Body, param: string, required: boolean): Dec {
   if (!required && (body[param] === undefined || body[param] === null)) return new Dec(0);
   const value = new Dec(requiredDecimal(body, param, QUANTITY));
@@ -59,7 +50,7 @@ export function registerQuoteRoutes(router: Router, deps: ResolvedDeps): void {
     write(deps, async ({ db, org, body: raw }) => {
       const body = readBody(raw, FIELDS);
       const chargePointId = requiredString(body, 'charge_point_id', ID);
-      const connectorId = connectorOf(body);
+      const connectorId = optionalInteger(body, 'connector_id', 1, 100) ?? 1;
       const userId = optionalString(body, 'user_id', ID);
       const at = optionalTimestamp(body, 'started_at') ?? new Date();
       const energyKwh = new Dec(requiredDecimal(body, 'energy_kwh', QUANTITY));
@@ -67,8 +58,8 @@ export function registerQuoteRoutes(router: Router, deps: ResolvedDeps): void {
       const idleMinutes = minutes(body, 'idle_minutes', false);
       const code = optionalString(body, 'promotional_code', { max: 40, trim: true });
 
-      const chargePoint = await getChargePoint(db, org.id, chargePointId);
-      if (!chargePoint) throw resourceMissing('charge point', chargePointId, 'charge_point_id');
+      if (!(await scopeExists(db, org.id, 'charge_point', chargePointId)))
+        throw resourceMissing('charge point', chargePointId, 'charge_point_id');
       const user = userId === undefined ? undefined : await getUser(db, org.id, userId);
       if (userId !== undefined && !user) throw resourceMissing('user', userId, 'user_id');
 

@@ -128,7 +128,7 @@ function receiptJson(view: SessionView['receipt']) {
       quantity: decimal(l.quantity),
       unit: l.unit,
       unit_price: decimal(l.unit_price),
-      vat_rate: l.vat_rate === null ? null : decimal(l.vat_rate),
+      vat_rate: decimal(l.vat_rate),
       amount: money(l.amount, r.currency),
       vat_amount: money(l.vat_amount, r.currency),
       amount_incl_vat: money(l.amount_incl_vat, r.currency),

@@ -55,7 +55,7 @@ function versionJson(v: TariffVersionRecord) {
   };
 }
 
-export function tariffJson(t: Tariff) {
+function tariffJson(t: Tariff) {
   const current = t.currentVersion;
   return {
     object: 'tariff',

@@ -45,7 +45,7 @@ export async function createOrganization(db: Knex, input: { name: string }): Pro
   });
 }
 
-export async function getOrganization(db: Knex, id: string): Promise<Organization | undefined> {
+async function getOrganization(db: Knex, id: string): Promise<Organization | undefined> {
   const row = await db<OrganizationRow>('organizations').where({ id }).first();
   return row && toOrganization(row);
 }

@@ -5,7 +5,7 @@ import type { AppliedPromotion } from '../../pricing/session-price';
 import { getAllowanceStatus } from './allowances';
 import { loadActiveRules } from './billingRules';
 import { findPricingContext } from './chargePoints';
-import { findApplicablePromotion } from './promotions';
+import { findApplicablePromotion } from './promotionRedemptions';
 import type { PayerContext } from './sessions';
 
 /** What a session is priced with, fixed at its start (absent in sessions opened before it existed). */

@@ -58,7 +58,7 @@ export type NewTariffVersion = NewTariffVersionBase &
  * A first version has nothing to supersede, and a charge point may report a session start from before the
  * tariff was entered (clock skew, transactions queued offline): it is in force from the beginning of time.
  */
-export const FIRST_VERSION_VALID_FROM = new Date(0);
+const FIRST_VERSION_VALID_FROM = new Date(0);
 
 interface TariffRow {
   id: string;
@@ -330,17 +330,6 @@ export async function assignTariff(
   return { assignment: toAssignment(row), created: row.inserted };
 }
 
-export async function listTariffAssignments(
-  db: Knex,
-  organizationId: string,
-  tariffId: string,
-): Promise<TariffAssignment[]> {
-  const rows: AssignmentRow[] = await db<AssignmentRow>('tariff_assignments')
-    .where({ organization_id: organizationId, tariff_id: tariffId })
-    .orderBy('id');
-  return rows.map(toAssignment);
-}
-
 function strip(v: TariffVersionRecord): TariffVersion {
   const version: TariffVersion = {
     tariffId: v.tariffId,
@@ -442,17 +431,4 @@ export async function resolveTariffForSession(
 export async function loadTariffVersion(db: Knex, versionId: string): Promise<TariffVersion | undefined> {
   const row = await db<VersionRow>('tariff_versions').where({ id: versionId }).first();
   return row && strip((await loadVersions(db, [row]))[0]);
-}
-
-/** Like loadTariffVersion, with name and dates, limited to the organization's tariffs. */
-export async function getTariffVersion(
-  db: Knex,
-  organizationId: string,
-  versionId: string,
-): Promise<TariffVersionRecord | undefined> {
-  const row = await db<VersionRow>('tariff_versions')
-    .join('tariffs', 'tariffs.id', 'tariff_versions.tariff_id')
-    .where({ 'tariff_versions.id': versionId, 'tariffs.organization_id': organizationId })
-    .first('tariff_versions.*');
-  return row && (await loadVersions(db, [row]))[0];
 }

@@ -1,3 +1,4 @@
+import { isRecord, type InputProblem } from '../input-checks';
 import { isValidTimeZone } from '../local-time';
 import type {
   CostPair,
@@ -10,7 +11,7 @@ import type {
 } from '../model';
 import { Dec } from '../money';
 import { ratePeriods } from '../rate-periods';
-import { parseOcpiDateTime, type DefinitionProblem } from '../tariff-definition';
+import { parseOcpiDateTime } from '../tariff-definition';
 
 // OCPI 2.2.1 CDR -> RatingInput, rating, and the comparison of a CDR's stated totals with ours.
 //
@@ -50,15 +51,11 @@ export interface CdrOptions {
 
 export interface CdrRatingInput {
   input?: RatingInput;
-  problems: DefinitionProblem[];
+  problems: InputProblem[];
   /** Things the caller should know: ignored dimensions, the assumed session end. */
   notes: string[];
   /** The CDR's own fields, when a whole CDR was given. */
   cdr?: Record<string, unknown>;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A non-negative JSON number scaled to an integer unit, exactly (kWh -> mWh, h -> ms). */
@@ -70,7 +67,7 @@ function scaled(value: unknown, factor: number): number | undefined {
 function readPeriods(
   raw: unknown,
   path: string,
-  problems: DefinitionProblem[],
+  problems: InputProblem[],
   notes: string[],
 ): RatingPeriod[] | undefined {
   if (!Array.isArray(raw) || raw.length === 0) {
@@ -178,7 +175,7 @@ function readPeriods(
  * as given. A period lasts until the next one starts; the last one until the CDR's end_date_time.
  */
 export function cdrToRatingInput(json: unknown, options: CdrOptions = {}): CdrRatingInput {
-  const problems: DefinitionProblem[] = [];
+  const problems: InputProblem[] = [];
   const notes: string[] = [];
   const timeZone = options.timeZone ?? 'UTC';
   if (!isValidTimeZone(timeZone)) {

@@ -1,4 +1,4 @@
-import { isCurrency } from '../currency';
+import { checkCurrency, isRecord, type InputProblem } from '../input-checks';
 import type { OcpiTariffMeta, PriceDef, RestrictionsDef, TariffDefinition } from '../model';
 import {
   checkElements,
@@ -6,13 +6,12 @@ import {
   checkOcpiMeta,
   parseOcpiDateTime,
   type DefinitionCheck,
-  type DefinitionProblem,
 } from '../tariff-definition';
 
 // OCPI 2.2.1 Tariff <-> TariffDefinition. The definition holds the OCPI tariff one to one (prices as the
 // decimal strings the JSON numbers were written as), so OCPI -> ours -> OCPI gives back the same object.
 
-export const OCPI_TARIFF_TYPES = [
+const OCPI_TARIFF_TYPES = [
   'AD_HOC_PAYMENT',
   'PROFILE_CHEAP',
   'PROFILE_FAST',
@@ -39,10 +38,6 @@ const TARIFF_FIELDS = [
 
 const OCPI = { ocpi: true };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * Validates an OCPI 2.2.1 Tariff object and returns the definition the engine rates with. Required OCPI
  * fields (country_code, party_id, id, currency, elements, last_updated) must be there; prices, VAT and limits
@@ -50,7 +45,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * refused rather than dropped, because a field we do not know could change the price.
  */
 export function tariffFromOcpi(json: unknown): DefinitionCheck {
-  const problems: DefinitionProblem[] = [];
+  const problems: InputProblem[] = [];
   if (!isRecord(json)) return { problems: [{ param: '', message: 'must be an OCPI Tariff object' }] };
   for (const key of Object.keys(json)) {
     if (!(TARIFF_FIELDS as readonly string[]).includes(key)) {
@@ -69,9 +64,7 @@ export function tariffFromOcpi(json: unknown): DefinitionCheck {
     }
   }
   const currency = json.currency;
-  if (typeof currency !== 'string' || !isCurrency(currency)) {
-    problems.push({ param: 'currency', message: 'must be an upper-case ISO 4217 currency code, e.g. EUR' });
-  }
+  checkCurrency(currency, problems);
   if (json.type !== undefined && !(OCPI_TARIFF_TYPES as readonly unknown[]).includes(json.type)) {
     problems.push({ param: 'type', message: `must be one of ${OCPI_TARIFF_TYPES.join(', ')}` });
   }

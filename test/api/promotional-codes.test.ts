@@ -1,15 +1,17 @@
 import { newId } from '../../db/ids';
+import { findPromotionForQuote } from '../../db/repositories/promotionalCodes';
 import {
   applyCodeToSession,
   applyCodeToUser,
-  findApplicablePromotion,
-  findPromotionForQuote,
-  getRedemptionForSession,
   PromotionError,
+} from '../../db/repositories/promotionApplications';
+import {
+  findApplicablePromotion,
+  getRedemptionForSession,
   recordRedemptionAmount,
   redeemPromotion,
   RedemptionResult,
-} from '../../db/repositories/promotions';
+} from '../../db/repositories/promotionRedemptions';
 import { createSiteFor, expectError, Harness, Json, startHarness, tableCounts, Tenant } from './helpers';
 
 let h: Harness;

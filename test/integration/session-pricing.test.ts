@@ -5,11 +5,9 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { getConsumption, setAllowance } from '../../db/repositories/allowances';
 import { findPaymentBySession } from '../../db/repositories/payments';
-import {
-  applyCodeToUser,
-  createPromotionalCode,
-  getRedemptionForSession,
-} from '../../db/repositories/promotions';
+import { createPromotionalCode } from '../../db/repositories/promotionalCodes';
+import { applyCodeToUser } from '../../db/repositories/promotionApplications';
+import { getRedemptionForSession } from '../../db/repositories/promotionRedemptions';
 import { findReceiptBySession } from '../../db/repositories/receipts';
 import { allocateTransaction } from '../../db/repositories/sessions';
 import { createSessionBridge, SessionBridge } from '../../ocpp/billing/session-bridge';
