@@ -111,11 +111,11 @@ export function amountOff(lines: VatLine[], amount: string, currency: string): A
 
 /** An amount on top, at the VAT rate of the session's energy (else its first rated line). */
 export function amountOn(
-  lines: (VatLine & { isEnergy: boolean })[],
+  lines: (VatLine & { component: string })[],
   amount: string,
   currency: string,
 ): Adjustment {
-  const rate = (lines.find((l) => l.isEnergy) ?? lines[0])?.vatRate ?? null;
+  const rate = (lines.find((l) => l.component === 'energy') ?? lines[0])?.vatRate ?? null;
   return adjustment(new Dec(amount), rate, currency);
 }
 

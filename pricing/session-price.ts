@@ -185,10 +185,9 @@ function ruleAmountLines(rule: AppliedRule, lines: PricedLine[], currency: strin
     name: rule.name,
   };
   const base = { kind: 'rule' as const, quantity: '1', unit: 'session' as const, source };
-  const energyAware = lines.map((l) => ({ ...l, isEnergy: l.component === 'energy' }));
   switch (action.type) {
     case 'surcharge':
-      return adjustmentLines([amountOn(energyAware, action.amount, currency)], {
+      return adjustmentLines([amountOn(lines, action.amount, currency)], {
         ...base,
         component: 'surcharge',
         description: `Surcharge: ${rule.name}`,
@@ -203,7 +202,7 @@ function ruleAmountLines(rule: AppliedRule, lines: PricedLine[], currency: strin
     case 'fixed_price': {
       const difference = new Dec(action.amount).sub(netTotal(lines));
       const adjustments = difference.gte(0)
-        ? [amountOn(energyAware, difference.toFixed(), currency)]
+        ? [amountOn(lines, difference.toFixed(), currency)]
         : amountOff(lines, difference.neg().toFixed(), currency);
       return adjustmentLines(
         adjustments.filter((a) => !new Dec(a.amount).isZero()),
@@ -289,14 +288,14 @@ export function priceChargingSession(input: SessionPricingInput): PricedSession 
     allowanceMWh,
   });
 
-  let lines = rated.lines.map((l) => ratedToLine(l, tariff, sources));
-  for (const rule of applied) lines = [...lines, ...ruleAmountLines(rule, lines, currency)];
+  const lines = rated.lines.map((l) => ratedToLine(l, tariff, sources));
+  for (const rule of applied) lines.push(...ruleAmountLines(rule, lines, currency));
 
   let promotion: PricedSession['promotion'] = null;
   if (input.promotion) {
     const result = promotionLines(input.promotion, lines, currency);
     const applies = result.lines.length > 0;
-    lines = [...lines, ...result.lines];
+    lines.push(...result.lines);
     promotion = {
       promotionalCodeId: input.promotion.promotionalCodeId,
       code: input.promotion.code,
