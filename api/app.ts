@@ -5,6 +5,7 @@ import type { AppDeps, ResolvedDeps } from './deps';
 import { ApiError, internalError } from './errors';
 import { registerAllowanceRoutes } from './routes/allowances';
 import { registerBillingRuleRoutes } from './routes/billingRules';
+import { registerChargePointCommandRoutes } from './routes/chargePointCommands';
 import { registerChargePointRoutes } from './routes/chargePoints';
 import { registerOrganizationRoutes } from './routes/organizations';
 import { registerPromotionRoutes } from './routes/promotions';
@@ -96,6 +97,8 @@ export function createApp(deps: AppDeps): express.Express {
     db: deps.db,
     runningCost: deps.runningCost,
     log: deps.log ?? defaultLogger.child({ component: 'api' }),
+    chargePoints: deps.chargePoints,
+    commandTimeoutMs: deps.commandTimeoutMs,
     runningCostTimeoutMs: deps.runningCostTimeoutMs ?? 2000,
   };
   const app = express();
@@ -121,6 +124,7 @@ export function createApp(deps: AppDeps): express.Express {
   registerBillingRuleRoutes(api, resolved);
   registerQuoteRoutes(api, resolved);
   registerOrganizationRoutes(api, resolved);
+  registerChargePointCommandRoutes(api, resolved);
   app.use(API_PREFIX, api);
 
   app.use((req) => {

@@ -2,11 +2,22 @@ import type { Knex } from 'knex';
 import type { Logger } from '../config/logger';
 import type { RunningCost } from '../workflows/charging-session/messages';
 
+/** The OCPP bridge as the API sees it: who is connected here, and central-system calls to them. */
+export interface ChargePointLink {
+  isConnected(identity: string): boolean;
+  /** Rejects with ChargePointUnavailable (offline, timeout) or OcppError (the charge point's CALLERROR). */
+  sendCall(identity: string, action: string, payload: object, timeoutMs?: number): Promise<object>;
+}
+
 export interface AppDeps {
   db: Knex;
   /** Asks the session's workflow for its running cost; undefined when the workflow does not know it. */
   runningCost: (workflowId: string) => Promise<RunningCost | undefined>;
   log?: Logger;
+  /** Absent when the API runs without the OCPP bridge in its process: commands then answer 503. */
+  chargePoints?: ChargePointLink;
+  /** How long a command waits for the charge point's answer (default 10000). */
+  commandTimeoutMs?: number;
   /** How long a session read waits for the running cost before answering without it (default 2000). */
   runningCostTimeoutMs?: number;
 }
@@ -15,5 +26,7 @@ export interface ResolvedDeps {
   db: Knex;
   runningCost: (workflowId: string) => Promise<RunningCost | undefined>;
   log: Logger;
+  chargePoints?: ChargePointLink;
+  commandTimeoutMs?: number;
   runningCostTimeoutMs: number;
 }

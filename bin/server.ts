@@ -8,7 +8,8 @@ import { createDb, migrateLatest } from '../db/knex';
 import { createAuthenticator } from '../ocpp/billing/authenticate';
 import { createBillingHandlers } from '../ocpp/billing/handlers';
 import { createSessionBridge } from '../ocpp/billing/session-bridge';
-import { OcppServer, startOcppServer } from '../ocpp/server';
+import { ChargePointUnavailable, OcppServer, startOcppServer } from '../ocpp/server';
+import type { ChargePointLink } from '../api/deps';
 import { onShutdown } from './shutdown';
 
 export interface ServerDeps {
@@ -30,7 +31,21 @@ export interface RunningServer {
 /** The API and the OCPP bridge: both only translate the outside world into Temporal calls and reads. */
 export async function startBillingServer(deps: ServerDeps): Promise<RunningServer> {
   const sessions = createSessionBridge(deps.client, deps.taskQueue);
-  const app = createApp({ db: deps.db, runningCost: (id) => sessions.runningCost(id), log: logger });
+  // The API starts first; until the bridge listens, no charge point is connected.
+  const bridge: { server?: OcppServer } = {};
+  const chargePoints: ChargePointLink = {
+    isConnected: (identity) => bridge.server?.isConnected(identity) ?? false,
+    sendCall: (identity, action, payload, timeoutMs) =>
+      bridge.server
+        ? bridge.server.sendCall(identity, action, payload, timeoutMs)
+        : Promise.reject(new ChargePointUnavailable('offline', 'The OCPP bridge is not listening yet')),
+  };
+  const app = createApp({
+    db: deps.db,
+    runningCost: (id) => sessions.runningCost(id),
+    chargePoints,
+    log: logger,
+  });
   const http: Server = await new Promise((resolve, reject) => {
     const s = app.listen(deps.apiPort, deps.host, () => resolve(s));
     s.on('error', reject);
@@ -44,6 +59,7 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
     handlers: createBillingHandlers({ db: deps.db, sessions, heartbeatIntervalSeconds: 300 }),
     log: logger.child({ component: 'ocpp' }),
   });
+  bridge.server = ocpp;
   return {
     apiUrl: `http://${deps.host}:${apiPort}/api/v1/billing`,
     ocppUrl: ocpp.url,

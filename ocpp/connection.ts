@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import { RawData, WebSocket } from 'ws';
 import { Logger } from '../config/logger';
 import { routeAction } from './actions';
-import { isOcppErrorCode, OcppError, OcppErrorCode } from './errors';
+import { ChargePointUnavailable, isOcppErrorCode, OcppError, OcppErrorCode } from './errors';
 import {
   buildCall,
   buildCallError,
@@ -80,7 +80,9 @@ export class ChargePointConnection {
     // ws closes the socket itself after an error (1009 for an oversized frame, 1002 for a protocol
     // error); without a listener the error event would crash the process.
     ws.on('error', (err) => this.log.warn('charge point socket error', { err }));
-    ws.on('close', () => this.failPending(new Error(`Connection to ${chargePoint.identity} closed`)));
+    ws.on('close', () =>
+      this.failPending(new ChargePointUnavailable('offline', `Connection to ${chargePoint.identity} closed`)),
+    );
   }
 
   get isOpen(): boolean {
@@ -113,7 +115,8 @@ export class ChargePointConnection {
 
   /**
    * Sends a central-system CALL and resolves with the charge point's validated CALLRESULT payload.
-   * Rejects with OcppError for a CALLERROR or an invalid answer, with Error for timeout or disconnect.
+   * Rejects with OcppError for a CALLERROR or an invalid answer, with ChargePointUnavailable when the
+   * charge point is not connected, disconnects or does not answer in time.
    * OCPP-J 1.6 allows one outstanding CALL per direction, so our calls on one connection go one by one.
    */
   sendCall(action: string, payload: object, timeoutMs: number): Promise<object> {
@@ -130,13 +133,17 @@ export class ChargePointConnection {
         new OcppError(check.code, `Refusing to send an invalid ${action}: ${check.description}`),
       );
     }
-    if (!this.isOpen)
-      return Promise.reject(new Error(`Connection to ${this.chargePoint.identity} is not open`));
+    if (!this.isOpen) {
+      return Promise.reject(
+        new ChargePointUnavailable('offline', `Connection to ${this.chargePoint.identity} is not open`),
+      );
+    }
     const messageId = randomUUID();
     return new Promise<object>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(messageId);
-        reject(new Error(`${action} to ${this.chargePoint.identity} timed out after ${timeoutMs} ms`));
+        const message = `${action} to ${this.chargePoint.identity} timed out after ${timeoutMs} ms`;
+        reject(new ChargePointUnavailable('timeout', message));
       }, timeoutMs);
       this.pending.set(messageId, { action, resolve, reject, timer });
       this.ws.send(buildCall(messageId, action, payload), (err) => {

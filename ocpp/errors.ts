@@ -30,3 +30,14 @@ export class OcppError extends Error {
     this.name = 'OcppError';
   }
 }
+
+/** A central-system CALL that got no answer: the charge point is not connected, went away, or is silent. */
+export class ChargePointUnavailable extends Error {
+  constructor(
+    public reason: 'offline' | 'timeout',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChargePointUnavailable';
+  }
+}

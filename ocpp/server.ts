@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { Logger, logger } from '../config/logger';
 import { assertChargePointHandlers } from './actions';
 import { ChargePointConnection, ChargePointIdentity, HandlerMap } from './connection';
-import { OcppError } from './errors';
+import { ChargePointUnavailable, OcppError } from './errors';
 import {
   OCPP16_SUBPROTOCOL,
   offersSubprotocol,
@@ -14,7 +14,7 @@ import {
   refuseUpgrade,
 } from './handshake';
 
-export { OcppError };
+export { ChargePointUnavailable, OcppError };
 export type { OcppErrorCode } from './errors';
 export type { ChargePointIdentity, Handler, HandlerContext, HandlerMap } from './connection';
 
@@ -218,7 +218,11 @@ export async function startOcppServer(opts: OcppServerOptions): Promise<OcppServ
     isConnected: (identity) => byIdentity.has(identity),
     sendCall: (identity, action, payload, timeoutMs = DEFAULT_CALL_TIMEOUT_MS) => {
       const connection = byIdentity.get(identity);
-      if (!connection) return Promise.reject(new Error(`Charge point ${identity} is not connected`));
+      if (!connection) {
+        return Promise.reject(
+          new ChargePointUnavailable('offline', `Charge point ${identity} is not connected`),
+        );
+      }
       return connection.sendCall(action, payload, timeoutMs);
     },
   };

@@ -12,7 +12,7 @@ import {
 } from '../../db/repositories/chargePoints';
 import { isUniqueViolation } from '../../db/repositories/errors';
 import { getSite } from '../../db/repositories/sites';
-import type { ResolvedDeps } from '../deps';
+import type { ChargePointLink, ResolvedDeps } from '../deps';
 import { alreadyExists, invalidParam, resourceMissing } from '../errors';
 import { read, write } from '../handler';
 import { iso } from '../json';
@@ -43,11 +43,13 @@ const CONNECTOR_TYPE = /^[A-Za-z][A-Za-z0-9_]{0,49}$/;
 const MAX_CONNECTORS = 64;
 const HARDWARE_FIELDS = ['power_type', 'max_power_kw', 'connector_types'] as const;
 
-function chargePointJson(cp: ChargePoint) {
+function chargePointJson(cp: ChargePoint, link: ChargePointLink | undefined) {
   return {
     object: 'charge_point',
     id: cp.id,
     identity: cp.identity,
+    // To this API process's OCPP bridge; null when the API runs without one.
+    connected: link ? link.isConnected(cp.identity) : null,
     site_id: cp.siteId,
     hold_amount: cp.holdAmount,
     has_password: cp.hasPassword,
@@ -139,7 +141,7 @@ export function registerChargePointRoutes(router: Router, deps: ResolvedDeps): v
           holdAmount,
           ...hardware,
         });
-        return { status: 201, body: chargePointJson(cp) };
+        return { status: 201, body: chargePointJson(cp, deps.chargePoints) };
       } catch (err) {
         if (isUniqueViolation(err, 'charge_points_identity_unique')) throw identityTaken(identity);
         throw err;
@@ -153,7 +155,14 @@ export function registerChargePointRoutes(router: Router, deps: ResolvedDeps): v
       const page = await listChargePoints(db, org.id, parsePage(query), {
         siteId: queryString(query, 'site_id'),
       });
-      return { status: 200, body: listEnvelope(page, chargePointJson, (cp) => cp.id) };
+      return {
+        status: 200,
+        body: listEnvelope(
+          page,
+          (cp) => chargePointJson(cp, deps.chargePoints),
+          (cp) => cp.id,
+        ),
+      };
     }),
   );
 
@@ -162,7 +171,7 @@ export function registerChargePointRoutes(router: Router, deps: ResolvedDeps): v
     read(deps, async ({ db, org, params }) => {
       const cp = await getChargePoint(db, org.id, params.id);
       if (!cp) throw resourceMissing('charge point', params.id);
-      return { status: 200, body: chargePointJson(cp) };
+      return { status: 200, body: chargePointJson(cp, deps.chargePoints) };
     }),
   );
 
@@ -173,7 +182,7 @@ export function registerChargePointRoutes(router: Router, deps: ResolvedDeps): v
       const body = readBody(raw, HARDWARE_FIELDS);
       const cp = await updateChargePointHardware(db, org.id, params.id, readHardware(body));
       if (!cp) throw resourceMissing('charge point', params.id);
-      return { status: 200, body: chargePointJson(cp) };
+      return { status: 200, body: chargePointJson(cp, deps.chargePoints) };
     }),
   );
 }

@@ -16,11 +16,19 @@ import { lookupIdTag } from './id-tags';
 import { extractReadings, MeterValue } from './meter-values';
 import type { SessionBridge } from './session-bridge';
 
+/** A vendor's DataTransfer messages; it answers UnknownMessageId itself for ids it does not know. */
+export type DataTransferVendor = (
+  req: { messageId?: string; data?: string },
+  ctx: HandlerContext,
+) => Promise<{ status: 'Accepted' | 'Rejected' | 'UnknownMessageId'; data?: string }>;
+
 export interface BillingHandlerDeps {
   db: Knex;
   sessions: SessionBridge;
   heartbeatIntervalSeconds: number;
   now?: () => Date;
+  /** By vendorId; every other vendor is answered UnknownVendorId, as OCPP 1.6 section 4.3 asks. */
+  dataTransferVendors?: Record<string, DataTransferVendor>;
 }
 
 // Payloads arrive already validated against the OCPP 1.6 schemas, so the fields below are present and typed.
@@ -156,6 +164,17 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
         });
       }
       return {};
+    },
+
+    async DataTransfer(p: { vendorId: string; messageId?: string; data?: string }, ctx) {
+      const vendor = Object.hasOwn(deps.dataTransferVendors ?? {}, p.vendorId)
+        ? deps.dataTransferVendors![p.vendorId]
+        : undefined;
+      if (!vendor) {
+        ctx.log.info('DataTransfer from an unknown vendor', { vendorId: p.vendorId, messageId: p.messageId });
+        return { status: 'UnknownVendorId' };
+      }
+      return vendor({ messageId: p.messageId, data: p.data }, ctx);
     },
 
     async StopTransaction(p: StopTransactionReq, ctx) {

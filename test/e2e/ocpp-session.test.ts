@@ -205,6 +205,19 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
     expect(intent).toMatchObject({ status: 'succeeded', amount: 4000, amount_received: 977 });
   });
 
+  it('answers DataTransfer from a vendor it does not know with UnknownVendorId', async () => {
+    const cp = await connectChargePoint({ endpoint: server.ocppUrl, identity: IDENTITY, password: PASSWORD });
+    try {
+      const reply = await cp.call<{ status: string }>('DataTransfer', {
+        vendorId: 'com.example',
+        messageId: 'x',
+      });
+      expect(reply).toEqual({ status: 'UnknownVendorId' });
+    } finally {
+      await cp.close();
+    }
+  });
+
   it('answers bad OCPP input with the 1.6 error code and writes nothing', async () => {
     const before = await rowCounts();
     const sock = await rawSocket();
