@@ -6,6 +6,7 @@ import { loadConfig, loadDotEnv } from '../config/env';
 import { logger } from '../config/logger';
 import { createDb, migrateLatest } from '../db/knex';
 import { createAuthenticator } from '../ocpp/billing/authenticate';
+import { createEntitlementCache } from '../ocpp/billing/entitlements';
 import { createBillingHandlers } from '../ocpp/billing/handlers';
 import { createSessionBridge } from '../ocpp/billing/session-bridge';
 import { ChargePointUnavailable, OcppServer, startOcppServer } from '../ocpp/server';
@@ -52,12 +53,16 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
   });
   const address = http.address();
   const apiPort = typeof address === 'object' && address ? address.port : deps.apiPort;
+  const ocppLog = logger.child({ component: 'ocpp' });
+  // Loaded before the first charge point connects, so Authorize never waits on the database.
+  const entitlements = createEntitlementCache(deps.db, { log: ocppLog });
+  await entitlements.start();
   const ocpp = await startOcppServer({
     port: deps.ocppPort,
     host: deps.host,
     authenticate: createAuthenticator(deps.db),
-    handlers: createBillingHandlers({ db: deps.db, sessions, heartbeatIntervalSeconds: 300 }),
-    log: logger.child({ component: 'ocpp' }),
+    handlers: createBillingHandlers({ db: deps.db, sessions, entitlements, heartbeatIntervalSeconds: 300 }),
+    log: ocppLog,
   });
   bridge.server = ocpp;
   return {
@@ -66,6 +71,7 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
     ocpp,
     async close() {
       await ocpp.close();
+      await entitlements.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };

@@ -4,6 +4,7 @@ import * as initial from './migrations/001_initial';
 import * as tariffDefinitionsRules from './migrations/002_tariff_definitions_rules';
 import * as promotionsAllowances from './migrations/003_promotions_allowances';
 import * as receiptPricing from './migrations/004_receipt_pricing';
+import * as entitlementNotify from './migrations/005_entitlement_notify';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -14,6 +15,7 @@ const migrations: Record<string, Knex.Migration> = {
   '002_tariff_definitions_rules': tariffDefinitionsRules,
   '003_promotions_allowances': promotionsAllowances,
   '004_receipt_pricing': receiptPricing,
+  '005_entitlement_notify': entitlementNotify,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

@@ -12,7 +12,7 @@ import {
 } from '../../db/repositories/sessions';
 import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
 import type { HandlerContext, HandlerMap } from '../server';
-import { lookupIdTag } from './id-tags';
+import { databaseEntitlements, EntitlementCache } from './entitlements';
 import { extractReadings, MeterValue } from './meter-values';
 import type { SessionBridge } from './session-bridge';
 
@@ -27,6 +27,8 @@ export interface BillingHandlerDeps {
   sessions: SessionBridge;
   heartbeatIntervalSeconds: number;
   now?: () => Date;
+  /** Answers Authorize and StartTransaction from memory; without it every lookup reads the database. */
+  entitlements?: Pick<EntitlementCache, 'idTagInfo'>;
   /** By vendorId; every other vendor is answered UnknownVendorId, as OCPP 1.6 section 4.3 asks. */
   dataTransferVendors?: Record<string, DataTransferVendor>;
 }
@@ -77,6 +79,14 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
       return false;
     });
 
+  const entitlements = deps.entitlements ?? databaseEntitlements(db);
+  const tagInfo = (ctx: HandlerContext, idTag: string, concurrency: boolean) =>
+    entitlements.idTagInfo(
+      { organizationId: ctx.chargePoint.organizationId, chargePointId: ctx.chargePoint.id, concurrency },
+      idTag,
+      now(),
+    );
+
   const sessionFor = async (ctx: HandlerContext, transactionId: number) =>
     findSessionByTransaction(db, ctx.chargePoint.id, transactionId);
 
@@ -117,11 +127,11 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
     },
 
     async Authorize(p: { idTag: string }, ctx) {
-      return { idTagInfo: await lookupIdTag(db, ctx.chargePoint.organizationId, p.idTag, now()) };
+      return { idTagInfo: await tagInfo(ctx, p.idTag, true) };
     },
 
     async StartTransaction(p: StartTransactionReq, ctx) {
-      const idTagInfo = await lookupIdTag(db, ctx.chargePoint.organizationId, p.idTag, now());
+      const idTagInfo = await tagInfo(ctx, p.idTag, false);
       const session = await allocateTransaction(db, {
         organizationId: ctx.chargePoint.organizationId,
         chargePointId: ctx.chargePoint.id,
@@ -198,7 +208,7 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
           ctx.log.info('StopTransaction resent for a finished session', { transactionId: p.transactionId });
       }
       if (p.idTag === undefined) return {};
-      return { idTagInfo: await lookupIdTag(db, ctx.chargePoint.organizationId, p.idTag, now()) };
+      return { idTagInfo: await tagInfo(ctx, p.idTag, false) };
     },
   };
 }
