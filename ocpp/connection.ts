@@ -41,6 +41,9 @@ export interface ConnectionOptions {
   log: Logger;
   handlerTimeoutMs: number;
   maxQueuedCalls: number;
+  /** Sustained CALLs per second a charge point may send; twice as many may come in a burst. */
+  maxCallsPerSecond: number;
+  now?: () => number;
 }
 
 interface PendingCall {
@@ -238,6 +241,17 @@ export class ChargePointConnection {
   // OCPP-J 1.6 expects one CALL at a time; a charge point that pipelines still gets its answers in
   // order, and a bounded queue keeps a flooding one from growing our memory without limit.
   private enqueue(frame: Extract<ParsedFrame, { kind: 'call' }>): void {
+    if (!this.takeToken()) {
+      this.log.warn('call rate exceeded; refusing', { action: frame.action, messageId: frame.messageId });
+      // A refused transaction message stays in the charge point's queue and is sent again later.
+      const limit = this.opts.maxCallsPerSecond;
+      this.sendError(
+        frame.messageId,
+        'GenericError',
+        `Too many calls: at most ${limit} per second; retry later`,
+      );
+      return;
+    }
     if (this.queuedCalls >= this.opts.maxQueuedCalls) {
       this.log.warn('too many queued calls; refusing', { action: frame.action, messageId: frame.messageId });
       this.sendError(frame.messageId, 'GenericError', 'Too many calls in flight; send one CALL at a time');
@@ -251,6 +265,24 @@ export class ChargePointConnection {
       .then(() => this.processCall(frame))
       .catch((err) => this.log.error('call processing failed', { err }))
       .then(done);
+  }
+
+  // Token bucket: refills at maxCallsPerSecond up to a burst of twice that.
+  private tokens = NaN;
+  private refilledAt = 0;
+
+  private takeToken(): boolean {
+    const now = (this.opts.now ?? Date.now)();
+    const burst = this.opts.maxCallsPerSecond * 2;
+    if (Number.isNaN(this.tokens)) this.tokens = burst;
+    this.tokens = Math.min(
+      burst,
+      this.tokens + ((now - this.refilledAt) / 1000) * this.opts.maxCallsPerSecond,
+    );
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   private async processCall(frame: Extract<ParsedFrame, { kind: 'call' }>): Promise<void> {

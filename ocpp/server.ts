@@ -40,6 +40,12 @@ export interface OcppServerOptions {
   pingIntervalMs?: number;
   /** Calls waiting on one connection before further ones are refused. Default 100. */
   maxQueuedCalls?: number;
+  /**
+   * Sustained CALLs per second per charge point (bursts of twice that); beyond it a CALL gets GenericError
+   * and the charge point retries later. Default 50: a charge point resending its offline backlog stays
+   * well under it, a runaway firmware loop does not.
+   */
+  maxCallsPerSecond?: number;
 }
 
 export interface OcppServer {
@@ -67,6 +73,7 @@ export async function startOcppServer(opts: OcppServerOptions): Promise<OcppServ
     log,
     handlerTimeoutMs: opts.handlerTimeoutMs ?? 30_000,
     maxQueuedCalls: opts.maxQueuedCalls ?? 100,
+    maxCallsPerSecond: opts.maxCallsPerSecond ?? 50,
   };
   const byIdentity = new Map<string, ChargePointConnection>();
   const all = new Set<ChargePointConnection>();

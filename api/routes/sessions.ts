@@ -226,8 +226,10 @@ export function registerSessionRoutes(router: Router, deps: ResolvedDeps): void 
       if (status !== undefined && !(SESSION_STATUSES as readonly string[]).includes(status)) {
         throw invalidParam('status', `must be one of ${SESSION_STATUSES.join(', ')}`);
       }
+      // ?charge_point_id=...&status=active is what a charge point is doing now.
       const page = await listSessionViews(db, org.id, parsePage(query), {
         status: status as SessionStatus | undefined,
+        chargePointId: queryString(query, 'charge_point_id'),
       });
       return { status: 200, body: listEnvelope(page, sessionJson, (v) => v.session.id) };
     }),

@@ -59,10 +59,12 @@ export async function listSessionViews(
   db: Knex,
   organizationId: string,
   page: PageRequest,
-  filter: { status?: SessionStatus } = {},
+  filter: { status?: SessionStatus; chargePointId?: string } = {},
 ): Promise<Page<SessionView>> {
   const query = sessionsOf(db, organizationId);
   if (filter.status !== undefined) query.where('charging_sessions.status', filter.status);
+  if (filter.chargePointId !== undefined)
+    query.where('charging_sessions.charge_point_id', filter.chargePointId);
   const result = await fetchPage(query, page, 'charging_sessions.id', (row: SessionView['session']) => row);
   return { data: await withBilling(db, result.data), hasMore: result.hasMore };
 }

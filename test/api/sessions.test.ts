@@ -344,6 +344,16 @@ describe('GET /sessions', () => {
     expect((await globex.call('GET', '/sessions')).body.data).toEqual([]);
   });
 
+  it('filters by charge point: what a charge point is doing now', async () => {
+    const live = await insertSession('active');
+    const mine = (
+      await acme.call('GET', `/sessions?charge_point_id=${chargePointId}&status=active&limit=100`)
+    ).body;
+    expect(mine.data.map((s: { id: string }) => s.id)).toContain(live.id);
+    expect(mine.data.every((s: { status: string }) => s.status === 'active')).toBe(true);
+    expect((await acme.call('GET', '/sessions?charge_point_id=cp_other')).body.data).toEqual([]);
+  });
+
   it('refuses an unknown status filter', async () => {
     expectError(await acme.call('GET', '/sessions?status=paid'), 400, 'status', 'parameter_invalid');
   });
