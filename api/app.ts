@@ -8,6 +8,7 @@ import { registerBillingRuleRoutes } from './routes/billingRules';
 import { registerChargePointCommandRoutes } from './routes/chargePointCommands';
 import { registerChargePointRoutes } from './routes/chargePoints';
 import { registerOrganizationRoutes } from './routes/organizations';
+import { registerOrphanSessionRoutes } from './routes/orphanSessions';
 import { registerPromotionRoutes } from './routes/promotions';
 import { registerQuoteRoutes } from './routes/quotes';
 import { registerSessionRoutes } from './routes/sessions';
@@ -125,6 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
   registerQuoteRoutes(api, resolved);
   registerOrganizationRoutes(api, resolved);
   registerChargePointCommandRoutes(api, resolved);
+  registerOrphanSessionRoutes(api, resolved);
   app.use(API_PREFIX, api);
 
   app.use((req) => {

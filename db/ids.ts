@@ -38,7 +38,8 @@ export type IdPrefix =
   | 'rulev'
   | 'promo'
   | 'proma'
-  | 'promr';
+  | 'promr'
+  | 'orph';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

@@ -5,6 +5,7 @@ import * as tariffDefinitionsRules from './migrations/002_tariff_definitions_rul
 import * as promotionsAllowances from './migrations/003_promotions_allowances';
 import * as receiptPricing from './migrations/004_receipt_pricing';
 import * as entitlementNotify from './migrations/005_entitlement_notify';
+import * as orphanSessions from './migrations/006_orphan_sessions';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -16,6 +17,7 @@ const migrations: Record<string, Knex.Migration> = {
   '003_promotions_allowances': promotionsAllowances,
   '004_receipt_pricing': receiptPricing,
   '005_entitlement_notify': entitlementNotify,
+  '006_orphan_sessions': orphanSessions,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

@@ -12,6 +12,7 @@ import {
 } from '../../db/repositories/sessions';
 import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
 import type { HandlerContext, HandlerMap } from '../server';
+import { recordOrphanStop } from '../../db/repositories/orphanSessions';
 import { databaseEntitlements, EntitlementCache } from './entitlements';
 import { extractReadings, MeterValue } from './meter-values';
 import type { SessionBridge } from './session-bridge';
@@ -190,10 +191,21 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
     async StopTransaction(p: StopTransactionReq, ctx) {
       const session = await sessionFor(ctx, p.transactionId);
       if (!session) {
-        // Orphan stop: acknowledged so the charge point does not retry forever; kept in the log for the operator.
-        ctx.log.warn('StopTransaction for an unknown transaction', {
+        // Acknowledged so the charge point stops resending it; recorded for the operator to resolve.
+        const orphan = await recordOrphanStop(db, {
+          organizationId: ctx.chargePoint.organizationId,
+          chargePointId: ctx.chargePoint.id,
+          transactionId: p.transactionId,
+          idTag: p.idTag ?? null,
+          meterStopWh: String(p.meterStop),
+          stoppedAt: new Date(p.timestamp),
+          stopReason: p.reason ?? null,
+          transactionData: p.transactionData,
+        });
+        ctx.log.warn('StopTransaction for an unknown transaction; recorded as an orphan session', {
           transactionId: p.transactionId,
           meterStop: p.meterStop,
+          orphanSessionId: orphan.id,
         });
       } else {
         if (p.transactionData?.length)

@@ -205,6 +205,45 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
     expect(intent).toMatchObject({ status: 'succeeded', amount: 4000, amount_received: 977 });
   });
 
+  it('acknowledges a stop of a transaction it never saw, once, as an orphan session for the operator', async () => {
+    const cp = await connectChargePoint({ endpoint: server.ocppUrl, identity: IDENTITY, password: PASSWORD });
+    const stop = {
+      transactionId: 987654,
+      idTag: ID_TAG,
+      meterStop: 301_250,
+      timestamp: '2026-11-22T23:10:00Z',
+      reason: 'PowerLoss',
+    };
+    try {
+      const reply = await cp.call<{ idTagInfo: { status: string } }>('StopTransaction', stop);
+      expect(reply.idTagInfo.status).toBe('Accepted');
+      await cp.call('StopTransaction', stop); // the lost reply's resend
+    } finally {
+      await cp.close();
+    }
+    const open = await api('GET', '/orphan-sessions?resolved=false');
+    const mine = open.data.filter((o: { transaction_id: number }) => o.transaction_id === 987654);
+    expect(mine).toEqual([
+      expect.objectContaining({
+        object: 'orphan_session',
+        id_tag: ID_TAG,
+        meter_stop_wh: '301250',
+        stopped_at: '2026-11-22T23:10:00.000Z',
+        stop_reason: 'PowerLoss',
+        resolved_at: null,
+      }),
+    ]);
+    const resolved = await api('POST', `/orphan-sessions/${mine[0].id}/resolve`, {
+      resolution: 'Billed manually, invoice 42',
+    });
+    expect(resolved).toMatchObject({
+      resolution: 'Billed manually, invoice 42',
+      resolved_at: expect.any(String),
+    });
+    const left = await api('GET', '/orphan-sessions?resolved=false');
+    expect(left.data.some((o: { id: string }) => o.id === mine[0].id)).toBe(false);
+  });
+
   it('answers DataTransfer from a vendor it does not know with UnknownVendorId', async () => {
     const cp = await connectChargePoint({ endpoint: server.ocppUrl, identity: IDENTITY, password: PASSWORD });
     try {
