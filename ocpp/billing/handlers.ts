@@ -11,10 +11,11 @@ import {
   findSessionByTransaction,
 } from '../../db/repositories/sessions';
 import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
+import { OcppError } from '../errors';
 import type { HandlerContext, HandlerMap } from '../server';
 import { recordOrphanStop } from '../../db/repositories/orphanSessions';
 import { databaseEntitlements, EntitlementCache } from './entitlements';
-import { extractReadings, MeterValue } from './meter-values';
+import { extractReadings, MeterValue, meterValuesProblem } from './meter-values';
 import type { SessionBridge } from './session-bridge';
 
 /** A vendor's DataTransfer messages; it answers UnknownMessageId itself for ids it does not know. */
@@ -164,6 +165,11 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
     },
 
     async MeterValues(p: { connectorId: number; transactionId?: number; meterValue: MeterValue[] }, ctx) {
+      const problem = meterValuesProblem(p.meterValue, now());
+      if (problem) {
+        ctx.log.warn('MeterValues refused', { transactionId: p.transactionId, problem });
+        throw new OcppError('PropertyConstraintViolation', problem);
+      }
       if (p.transactionId === undefined) return {};
       const session = await sessionFor(ctx, p.transactionId);
       const delivered = session

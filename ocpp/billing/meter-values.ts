@@ -65,3 +65,51 @@ export function extractReadings(meterValues: MeterValue[]): MeterReading[] {
     return reading;
   });
 }
+
+const FUTURE_TOLERANCE_MS = 10 * 60_000;
+const BILLED: Record<string, { min: number; max?: number }> = {
+  'Energy.Active.Import.Register': { min: 0 },
+  'Power.Active.Import': { min: 0 },
+  'Current.Import': { min: 0 },
+  SoC: { min: 0, max: 100 },
+};
+
+/**
+ * What makes a MeterValues message unusable for billing, as the CALLERROR description, or null. Only the
+ * measurands billing reads are checked: a number, in range, not from the future (a charge point's clock may
+ * run a few minutes fast), and an energy register that does not go backwards within the message. The charge
+ * point keeps a refused message and may resend it; nothing of it reaches the session.
+ */
+export function meterValuesProblem(meterValues: MeterValue[], now: Date): string | null {
+  let lastEnergy: { at: number; wh: number } | undefined;
+  const ordered = meterValues
+    .map((mv, i) => ({ mv, i, at: Date.parse(mv.timestamp) }))
+    .sort((a, b) => a.at - b.at);
+  for (const { mv, i, at } of ordered) {
+    if (at > now.getTime() + FUTURE_TOLERANCE_MS) {
+      return `meterValue[${i}].timestamp ${mv.timestamp} is in the future`;
+    }
+    for (const [j, sample] of mv.sampledValue.entries()) {
+      const measurand = sample.measurand ?? 'Energy.Active.Import.Register';
+      const range = BILLED[measurand];
+      if (!range || sample.format === 'SignedData') continue;
+      const where = `meterValue[${i}].sampledValue[${j}].value`;
+      const text = sample.value.trim();
+      if (!DECIMAL.test(text))
+        return `${where} ${JSON.stringify(sample.value)} is not a number (${measurand})`;
+      const value = Number(text);
+      if (value < range.min || (range.max !== undefined && value > range.max)) {
+        const bounds = range.max === undefined ? `at least ${range.min}` : `${range.min} to ${range.max}`;
+        return `${where} ${text} is out of range for ${measurand} (${bounds})`;
+      }
+      if (measurand === 'Energy.Active.Import.Register' && sample.phase === undefined) {
+        const wh = Number(toBaseUnit(sample, 'Wh') ?? NaN);
+        if (lastEnergy && at > lastEnergy.at && wh < lastEnergy.wh) {
+          return `${where} ${text}: the energy register goes backwards within the message`;
+        }
+        if (!Number.isNaN(wh)) lastEnergy = { at, wh };
+      }
+    }
+  }
+  return null;
+}

@@ -288,6 +288,24 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
         expect.any(String),
         {},
       ]);
+      const meter = (id: string, value: string, timestamp = '2026-11-23T08:00:00Z') =>
+        sock.send(
+          JSON.stringify([
+            2,
+            id,
+            'MeterValues',
+            { connectorId: 1, transactionId: 1, meterValue: [{ timestamp, sampledValue: [{ value }] }] },
+          ]),
+        );
+      expect(await meter('a6', 'NaN')).toEqual([
+        4,
+        'a6',
+        'PropertyConstraintViolation',
+        expect.stringContaining('is not a number'),
+        {},
+      ]);
+      expect((await meter('a7', '-5'))[2]).toBe('PropertyConstraintViolation');
+      expect((await meter('a8', '100', '2099-01-01T00:00:00Z'))[3]).toContain('in the future');
       expect((await sock.send('this is not json'))[2]).toBe('FormationViolation');
     } finally {
       sock.close();
