@@ -327,7 +327,14 @@ export class ChargePointConnection {
       this.sendError(messageId, 'InternalError', `Central system failed to build a valid ${action} response`);
       return;
     }
-    log.debug('call answered', { ms: Date.now() - started });
+    // One line per message, with the transaction it belongs to, so ops can follow a session through the log.
+    const transactionId =
+      (payload as { transactionId?: unknown }).transactionId ??
+      (result as { transactionId?: unknown }).transactionId;
+    log.info('call answered', {
+      ms: Date.now() - started,
+      ...(transactionId !== undefined && { transactionId }),
+    });
     this.send(buildCallResult(messageId, result as object));
   }
 

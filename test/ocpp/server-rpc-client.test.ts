@@ -55,6 +55,12 @@ describe('OCPP server with the strict ocpp-rpc client', () => {
     });
     expect(typeof ctx.messageId).toBe('string');
     expect(fx.server.connections()).toBe(1);
+    // Every message is logged with the charge point it came from.
+    const answered = fx.logs.filter((l) => l.msg === 'call answered' && l.fields.identity === 'CP1');
+    expect(answered.map((l) => l.fields.action)).toEqual(
+      expect.arrayContaining(['BootNotification', 'Heartbeat']),
+    );
+    expect(answered[0].fields).toMatchObject({ chargePointId: 'cp_CP1', messageId: expect.any(String) });
   });
 
   it('delivers 1.6 error codes the client understands', async () => {
