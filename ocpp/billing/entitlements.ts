@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../../config/logger';
 import { ENTITLEMENT_CHANNEL } from '../../db/migrations/005_entitlement_notify';
+import { createListener } from '../../db/notifications';
 import type { IdTagInfo } from './id-tags';
 
 // Authorize answers from memory: a charge point waits for it with a driver standing at the plug. The cache
@@ -111,24 +112,13 @@ export function databaseEntitlements(db: Knex): Pick<EntitlementCache, 'idTagInf
   return { idTagInfo: async (at, idTag, now) => toIdTagInfo(await findEntitlement(db, idTag), at, now) };
 }
 
-interface RawConnection {
-  query(sql: string): Promise<unknown>;
-  on(event: 'notification', fn: (msg: { channel: string; payload?: string }) => void): void;
-  on(event: 'error' | 'end', fn: (err?: Error) => void): void;
-  removeAllListeners(): void;
-}
-
 export function createEntitlementCache(
   db: Knex,
   opts: { log: Logger; reconnectMs?: number },
 ): EntitlementCache {
   const { log } = opts;
-  const reconnectMs = opts.reconnectMs ?? 1000;
   const byTag = new Map<string, Entitlement>();
-  let connection: RawConnection | undefined;
   let ready = false;
-  let closed = false;
-  let retry: NodeJS.Timeout | undefined;
   // Reloads of single keys run one after another so an older answer never overwrites a newer one.
   let reloads: Promise<void> = Promise.resolve();
 
@@ -150,73 +140,45 @@ export function createEntitlementCache(
     for (const r of rows) byTag.set(r.id_tag.toLowerCase(), toEntitlement(r));
   }
 
-  function onNotification(msg: { channel: string; payload?: string }): void {
-    if (msg.channel !== ENTITLEMENT_CHANNEL || !msg.payload) return;
-    const payload = msg.payload;
-    reloads = reloads
-      .then(() => reload(payload))
-      .catch((err: unknown) => {
-        // One lost update would leave a stale answer: start over from a full load.
-        log.warn('entitlement reload failed; reloading everything', { err });
-        lost();
-      });
-  }
-
-  function lost(): void {
-    if (ready) log.warn('entitlement listener lost; answering from the database until it is back');
-    ready = false;
-    const old = connection;
-    connection = undefined;
-    if (old) {
-      old.removeAllListeners();
-      void db.client.destroyRawConnection(old).catch(() => undefined);
-    }
-    if (!closed && !retry) {
-      retry = setTimeout(() => {
-        retry = undefined;
-        listen().catch((err: unknown) => {
-          log.warn('entitlement listener failed to reconnect', { err });
-          lost();
-        });
-      }, reconnectMs);
-    }
-  }
-
-  async function listen(): Promise<void> {
-    const conn = (await db.client.acquireRawConnection()) as RawConnection;
-    conn.on('notification', onNotification);
-    conn.on('error', (err) => {
-      log.warn('entitlement listener connection failed', { err });
-      if (connection === conn) lost();
-    });
-    conn.on('end', () => {
-      if (connection === conn && !closed) lost();
-    });
-    connection = conn;
+  const listener = createListener(db, {
+    channel: ENTITLEMENT_CHANNEL,
+    log,
+    reconnectMs: opts.reconnectMs,
+    onNotification(payload) {
+      reloads = reloads
+        .then(() => reload(payload))
+        .catch((err: unknown) => {
+          // One lost update would leave a stale answer: answer from the database until a full reload.
+          log.warn('entitlement reload failed; reloading everything', { err });
+          ready = false;
+          return reloadAll().then(() => {
+            ready = true;
+          });
+        })
+        .catch(() => undefined);
+    },
     // Listen first, then load: a change committed in between is both loaded and notified, never missed.
-    await conn.query(`LISTEN ${ENTITLEMENT_CHANNEL}`);
-    await reloadAll();
-    ready = true;
-    log.info('entitlement cache loaded', { tags: byTag.size });
-  }
+    async onListening() {
+      await reloadAll();
+      ready = true;
+      log.info('entitlement cache loaded', { tags: byTag.size });
+    },
+    onLost() {
+      if (ready) log.warn('entitlement listener lost; answering from the database until it is back');
+      ready = false;
+    },
+  });
 
   async function get(idTag: string): Promise<Entitlement | undefined> {
     return ready ? byTag.get(idTag.toLowerCase()) : findEntitlement(db, idTag);
   }
 
   return {
-    start: listen,
+    start: () => listener.start(),
     async close() {
-      closed = true;
-      if (retry) clearTimeout(retry);
+      await listener.close();
       await reloads;
-      const conn = connection;
-      connection = undefined;
       ready = false;
-      if (conn) {
-        conn.removeAllListeners();
-        await db.client.destroyRawConnection(conn);
-      }
     },
     get,
     async idTagInfo(at, idTag, now) {
