@@ -12,6 +12,7 @@ import {
 } from '../db/repositories/promotionRedemptions';
 import { resolveTariffForSession } from '../db/repositories/tariffs';
 import { findPayerContext, findSession, markSessionOpened } from '../db/repositories/sessions';
+import { enqueueCommand } from '../db/repositories/chargePointCommands';
 import { upsertPayment } from '../db/repositories/payments';
 import { completeSessionWithReceipt } from '../db/repositories/receipts';
 import type { ChargingSessionInput } from '../workflows/charging-session/messages';
@@ -272,7 +273,30 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
       }
       return receipt ? { receiptId: receipt.id, number: receipt.number } : null;
     },
+
+    /** Queued for the bridge that holds the charge point; the StopTransaction that follows ends the session. */
+    async requestRemoteStop(req: RemoteStopInput): Promise<{ commandId: string }> {
+      const command = await enqueueCommand(db, {
+        organizationId: req.organizationId,
+        chargePointId: req.chargePointId,
+        action: 'RemoteStopTransaction',
+        payload: { transactionId: req.transactionId },
+        idempotencyKey: req.idempotencyKey,
+        ttlMs: REMOTE_STOP_TTL_MS,
+      });
+      return { commandId: command.id };
+    },
   };
 }
+
+export interface RemoteStopInput {
+  organizationId: string;
+  chargePointId: string;
+  transactionId: number;
+  idempotencyKey: string;
+}
+
+// A charge point offline for longer has ended the session on its own or will report it when back.
+const REMOTE_STOP_TTL_MS = 15 * 60_000;
 
 export type ChargingSessionActivities = ReturnType<typeof createChargingSessionActivities>;

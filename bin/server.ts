@@ -6,6 +6,7 @@ import { loadConfig, loadDotEnv } from '../config/env';
 import { logger } from '../config/logger';
 import { createDb, migrateLatest } from '../db/knex';
 import { createAuthenticator } from '../ocpp/billing/authenticate';
+import { createCommandRelay } from '../ocpp/billing/command-relay';
 import { createEntitlementCache } from '../ocpp/billing/entitlements';
 import { createBillingHandlers } from '../ocpp/billing/handlers';
 import { createSessionBridge } from '../ocpp/billing/session-bridge';
@@ -65,11 +66,15 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
     log: ocppLog,
   });
   bridge.server = ocpp;
+  // Calls a workflow asked for (e.g. stop charging after a declined hold), for the charge points held here.
+  const relay = createCommandRelay(deps.db, ocpp, { log: ocppLog });
+  await relay.start();
   return {
     apiUrl: `http://${deps.host}:${apiPort}/api/v1/billing`,
     ocppUrl: ocpp.url,
     ocpp,
     async close() {
+      await relay.close();
       await ocpp.close();
       await entitlements.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -39,7 +39,8 @@ export type IdPrefix =
   | 'promo'
   | 'proma'
   | 'promr'
-  | 'orph';
+  | 'orph'
+  | 'cmd';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

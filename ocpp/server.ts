@@ -56,6 +56,8 @@ export interface OcppServer {
   /** Charge points currently connected (one per identity). */
   connections(): number;
   isConnected(identity: string): boolean;
+  /** Identities of the charge points connected now. */
+  identities(): string[];
   /** A central-system CALL to a connected charge point; see ChargePointConnection.sendCall. */
   sendCall(identity: string, action: string, payload: object, timeoutMs?: number): Promise<object>;
 }
@@ -223,6 +225,7 @@ export async function startOcppServer(opts: OcppServerOptions): Promise<OcppServ
     close,
     connections: () => byIdentity.size,
     isConnected: (identity) => byIdentity.has(identity),
+    identities: () => [...byIdentity.keys()],
     sendCall: (identity, action, payload, timeoutMs = DEFAULT_CALL_TIMEOUT_MS) => {
       const connection = byIdentity.get(identity);
       if (!connection) {

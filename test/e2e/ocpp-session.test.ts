@@ -1,4 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { RPCClient } from 'ocpp-rpc';
 import WebSocket from 'ws';
 import { Dec } from '../../pricing/money';
 import { connectChargePoint } from '../../bin/ocpp-client';
@@ -203,6 +204,65 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
 
     const intent = worker.fake.paymentIntent(session.payment.provider_payment_id);
     expect(intent).toMatchObject({ status: 'succeeded', amount: 4000, amount_received: 977 });
+  });
+
+  it('asks the charge point to stop when the hold is declined, and bills what was delivered as due', async () => {
+    const user = await api('POST', '/users', {
+      email: 'declined@example.com',
+      name: 'Dee Clined',
+      user_type: 'public',
+      payment_method_id: 'pm_card_chargeDeclined',
+    });
+    await api('POST', '/id-tags', { id_tag: 'E2E-DECLINED', user_id: user.id, type: 'rfid' });
+    const cp = new RPCClient({
+      endpoint: server.ocppUrl,
+      identity: IDENTITY,
+      password: PASSWORD,
+      protocols: ['ocpp1.6'],
+      strictMode: true,
+      reconnect: false,
+    } as ConstructorParameters<typeof RPCClient>[0]);
+    const stopRequested = new Promise<{ transactionId: number }>((resolve) => {
+      cp.handle('RemoteStopTransaction', async ({ params }) => {
+        resolve(params as { transactionId: number });
+        return { status: 'Accepted' };
+      });
+    });
+    await cp.connect();
+    try {
+      const t0 = Date.parse('2026-11-23T09:00:00Z');
+      const started = (await cp.call('StartTransaction', {
+        connectorId: 2,
+        idTag: 'E2E-DECLINED',
+        meterStart: 1_000,
+        timestamp: new Date(t0).toISOString(),
+      })) as { transactionId: number };
+      // The workflow's request reaches this charge point through the command queue and the bridge.
+      expect(await stopRequested).toEqual({ transactionId: started.transactionId });
+      await cp.call('StopTransaction', {
+        transactionId: started.transactionId,
+        meterStop: 3_000,
+        timestamp: new Date(t0 + 2 * 60_000).toISOString(),
+        reason: 'Remote',
+      });
+    } finally {
+      await cp.close({ code: 1000 });
+    }
+    const sessions = await api('GET', '/sessions?status=completed&limit=100');
+    const declined = sessions.data.find((s: { id_tag: string }) => s.id_tag === 'E2E-DECLINED');
+    let session = declined && (await api('GET', `/sessions/${declined.id}`));
+    for (let i = 0; i < 60 && !session?.receipt; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const list = await api('GET', '/sessions?limit=100');
+      const s = list.data.find((x: { id_tag: string }) => x.id_tag === 'E2E-DECLINED');
+      session = s && (await api('GET', `/sessions/${s.id}`));
+    }
+    // 2 kWh * 0.39 = 0.78; 2 min * 0.02 = 0.04; + 1.50
+    expect(session.receipt).toMatchObject({ total: '2.32', amount_due: '2.32', payment_status: 'unpaid' });
+    const commands = await tdb.db('charge_point_commands').where({ action: 'RemoteStopTransaction' });
+    expect(commands).toEqual([
+      expect.objectContaining({ status: 'answered', response: { status: 'Accepted' } }),
+    ]);
   });
 
   it('acknowledges a stop of a transaction it never saw, once, as an orphan session for the operator', async () => {

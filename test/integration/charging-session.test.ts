@@ -5,6 +5,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { Dec } from '../../pricing/money';
 import { allocateTransaction } from '../../db/repositories/sessions';
+import { findCommandByKey } from '../../db/repositories/chargePointCommands';
 import { findPaymentBySession } from '../../db/repositories/payments';
 import { findReceiptBySession } from '../../db/repositories/receipts';
 import { createSessionBridge, SessionBridge } from '../../ocpp/billing/session-bridge';
@@ -178,12 +179,29 @@ describe('charging-session workflow on a real Temporal server and PostgreSQL', (
       paymentMethodId: 'pm_card_chargeDeclined',
     });
     const { input, workflowId } = await begin(fx);
+    // Without a hold the workflow asks the charge point to stop charging (queued for the OCPP bridge).
+    let command = await findCommandByKey(tdb.db, `${workflowId}:remote-stop`);
+    for (let i = 0; i < 100 && !command; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      command = await findCommandByKey(tdb.db, `${workflowId}:remote-stop`);
+    }
+    expect(command).toMatchObject({
+      identity: 'CP-INT-4',
+      action: 'RemoteStopTransaction',
+      payload: { transactionId: input.transactionId },
+      status: 'pending',
+    });
     const outcome = await finish(workflowId, 11_000, 20); // 1.00 + 3.50 + 1.00
     expect(outcome).toMatchObject({ total: '5.50', amountCaptured: '0.00' });
     const payment = await findPaymentBySession(tdb.db, input.sessionId);
     expect(payment?.status).toBe('declined');
     const stored = await findReceiptBySession(tdb.db, input.sessionId);
     expect(stored?.receipt).toMatchObject({ amount_due: '5.5000', payment_status: 'unpaid' });
+    if (process.env.RECORD_HISTORY) {
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      const file = path.join(__dirname, '../replay/histories/charging-session-v3-declined.json');
+      writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n');
+    }
   });
 
   it('closes a session without a tariff as unbilled, without receipt or payment', async () => {

@@ -30,7 +30,10 @@ import { applyReadings, applyStatus, MeterState } from './usage';
 // must not schedule the two activities that claim them.
 const CLAIM_DISCOUNTS_PATCH = 'claim-promotion-and-allowance-v1';
 
-const { openSession, issueReceipt, recordPaymentFailure, claimDiscounts } =
+// Sessions started before this patch kept charging after a declined hold.
+const STOP_ON_DECLINE_PATCH = 'remote-stop-on-declined-hold-v1';
+
+const { openSession, issueReceipt, recordPaymentFailure, claimDiscounts, requestRemoteStop } =
   proxyActivities<ChargingSessionActivities>({
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -114,8 +117,17 @@ export async function chargingSession(
         customerId: opened.hold.customerId,
         idempotencyKey: `${workflowInfo().workflowId}:authorize`,
       });
-      if (auth.status === 'authorized')
+      if (auth.status === 'authorized') {
         payment = { paymentId: auth.paymentId, amountAuthorized: auth.amountAuthorized };
+      } else if (patched(STOP_ON_DECLINE_PATCH) && stop === null) {
+        // No hold, no more energy: the charge point is asked to stop; what was delivered is billed as due.
+        await requestRemoteStop({
+          organizationId: input.organizationId,
+          chargePointId: input.chargePointId,
+          transactionId: input.transactionId,
+          idempotencyKey: `${workflowInfo().workflowId}:remote-stop`,
+        });
+      }
     }
     setStatus(opened.status === 'active' ? 'active' : 'unbilled');
   }
