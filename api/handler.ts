@@ -50,6 +50,15 @@ export function read(deps: ResolvedDeps, handler: Handler): RequestHandler {
   return async (req, res) => send(res, await handler(context(req, res, deps.db, deps.log, undefined)));
 }
 
+/**
+ * A POST that writes nothing but waits on the outside world (a charge point's answer, up to seconds): no
+ * transaction, so a slow charge point holds no database connection. Not replayed by Idempotency-Key: the
+ * result is the charge point's answer at that moment, and asking again asks the charge point again.
+ */
+export function act(deps: ResolvedDeps, handler: Handler): RequestHandler {
+  return async (req, res) => send(res, await handler(context(req, res, deps.db, deps.log, jsonBody(req))));
+}
+
 function hasBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }

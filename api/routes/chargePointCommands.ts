@@ -6,7 +6,7 @@ import { findIdTagByValue } from '../../db/repositories/users';
 import { ChargePointUnavailable, OcppError } from '../../ocpp/errors';
 import type { ResolvedDeps } from '../deps';
 import { ApiError, invalidParam, resourceMissing } from '../errors';
-import { read, write } from '../handler';
+import { act, read } from '../handler';
 import { queryString } from '../pagination';
 import { Body, optionalInteger, readBody, requiredEnum, requiredString } from '../validation';
 
@@ -94,7 +94,7 @@ export function registerChargePointCommandRoutes(router: Router, deps: ResolvedD
   const post = (path: string, build: Build, fields: string[]) =>
     router.post(
       `/charge-points/:id/${path}`,
-      write(deps, async ({ db, org, params, body: raw }) => {
+      act(deps, async ({ db, org, params, body: raw }) => {
         const body = readBody(raw, fields);
         const cp = found(await getChargePoint(db, org.id, params.id), params.id);
         const [action, payload] = await build(body, org.id, db);
@@ -188,7 +188,7 @@ export function registerChargePointCommandRoutes(router: Router, deps: ResolvedD
   // Stops a live session at its charge point; the StopTransaction that follows bills it as usual.
   router.post(
     '/sessions/:id/stop',
-    write(deps, async ({ db, org, params, body: raw }) => {
+    act(deps, async ({ db, org, params, body: raw }) => {
       readBody(raw, []);
       const view = await getSessionView(db, org.id, params.id);
       if (!view) throw resourceMissing('session', params.id);
