@@ -70,8 +70,10 @@ export function describeValidationError(error: ErrorObject): string {
 // strict off: the OCA schemas carry keywords ajv's strict mode rejects (e.g. "definitions" next to
 // "$id"); they are the spec's files and stay unedited. allErrors off: the first error decides the
 // code, and stopping early is cheaper on hostile input. multipleOfPrecision: ChargingSchedule limits are
-// "multipleOf": 0.1, and 0.3 / 0.1 is not an integer in binary floating point.
-const ajv = new Ajv({ strict: false, allErrors: false, multipleOfPrecision: 6 });
+// "multipleOf": 0.1, and 0.3 / 0.1 is not an integer in binary floating point. strictNumbers back on
+// (strict: false turns it off): JSON.parse reads 1e309 as Infinity, which ajv would otherwise accept
+// as an "integer", and a handler would bill meterStop "-Infinity"; now it is a TypeConstraintViolation.
+const ajv = new Ajv({ strict: false, strictNumbers: true, allErrors: false, multipleOfPrecision: 6 });
 addFormats(ajv);
 
 type Kind = 'req' | 'conf';
