@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, loadDotEnv } from '../config/env';
 import { ChargePointClient, connectChargePoint } from './ocpp-client';
+import { collectReceipts, FleetOptions, provisionFleet, runFleet } from './sim/fleet';
 import type { DemoCredentials } from './seed-demo';
 
 interface Options {
@@ -11,19 +12,101 @@ interface Options {
   kwh: number;
   minutes: number;
   samples: number;
+  /** Fleet mode: this many new charge points, each running `sessions` sessions at once with the others. */
+  'charge-points': number;
+  /** Fleet mode: simulated seconds between meter values. */
+  interval: number;
+  /** Fleet mode: share of sessions that drop the connection mid-session, and that go offline. */
+  drop: number;
+  offline: number;
 }
 
+const USAGE =
+  'usage: simulate [--sessions N] [--kwh N] [--minutes N] [--samples N] ' +
+  '[--charge-points N [--interval S] [--drop 0..1] [--offline 0..1]]';
+
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { sessions: 1, kwh: 12.5, minutes: 35, samples: 6 };
+  const opts: Options = {
+    sessions: 1,
+    kwh: 12.5,
+    minutes: 35,
+    samples: 6,
+    'charge-points': 0,
+    interval: 60,
+    drop: 0,
+    offline: 0,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '') as keyof Options;
     const value = Number(argv[i + 1]);
-    if (!(key in opts) || !Number.isFinite(value) || value <= 0) {
-      throw new Error(`usage: simulate [--sessions N] [--kwh N] [--minutes N] [--samples N]; bad ${argv[i]}`);
+    const rate = key === 'drop' || key === 'offline';
+    if (
+      !(key in opts) ||
+      !Number.isFinite(value) ||
+      value < 0 ||
+      (!rate && value === 0) ||
+      (rate && value > 1)
+    ) {
+      throw new Error(`${USAGE}; bad ${argv[i]}`);
     }
     opts[key] = value;
   }
   return opts;
+}
+
+/** New charge points at the demo's site, all charging at once, with faults on demand; prints a summary. */
+async function runFleetMode(
+  opts: Options,
+  api: string,
+  endpoint: string,
+  demo: DemoCredentials,
+): Promise<void> {
+  const headers = { Authorization: `Bearer ${demo.apiKey}` };
+  const cps = (await fetch(`${api}/charge-points?limit=100`, { headers }).then((r) => r.json())) as {
+    data: { identity: string; site_id: string }[];
+  };
+  const siteId = cps.data.find((c) => c.identity === demo.chargePointIdentity)?.site_id;
+  if (!siteId) throw new Error('the demo charge point is missing; run npm start first');
+  const fleetOpts: FleetOptions = {
+    endpoint,
+    api,
+    apiKey: demo.apiKey,
+    siteId,
+    chargePoints: opts['charge-points'],
+    sessionsPerChargePoint: opts.sessions,
+    kwh: opts.kwh,
+    minutes: opts.minutes,
+    meterIntervalSeconds: opts.interval,
+    dropRate: opts.drop,
+    offlineRate: opts.offline,
+    offlineMs: 2000,
+    prefix: 'SIM',
+  };
+  const started = Date.now();
+  const sessions = await runFleet(fleetOpts, await provisionFleet(fleetOpts));
+  const sent = (Date.now() - started) / 1000;
+  const receipts = await collectReceipts(fleetOpts, sessions, 120_000);
+  const faults = sessions.reduce<Record<string, number>>(
+    (n, s) => ({ ...n, [s.fault]: (n[s.fault] ?? 0) + 1 }),
+    {},
+  );
+  const duplicates = [...receipts.values()].reduce((n, r) => n + r.duplicates, 0);
+  console.log(
+    JSON.stringify(
+      {
+        charge_points: fleetOpts.chargePoints,
+        sessions: sessions.length,
+        faults,
+        ocpp_seconds: Number(sent.toFixed(1)),
+        receipts: receipts.size,
+        missing_receipts: sessions.length - receipts.size,
+        billed_twice: duplicates,
+      },
+      null,
+      2,
+    ),
+  );
+  if (receipts.size !== sessions.length || duplicates > 0) process.exitCode = 1;
 }
 
 async function runSession(
@@ -111,8 +194,11 @@ async function main(): Promise<void> {
   const demo: DemoCredentials = JSON.parse(readFileSync(demoFile, 'utf8'));
   const api = `http://${config.host}:${config.apiPort}/api/v1/billing`;
 
+  const endpoint = `ws://${config.host}:${config.ocppPort}/ocpp`;
+  if (opts['charge-points'] > 0) return runFleetMode(opts, api, endpoint, demo);
+
   const cp = await connectChargePoint({
-    endpoint: `ws://${config.host}:${config.ocppPort}/ocpp`,
+    endpoint,
     identity: demo.chargePointIdentity,
     password: demo.chargePointPassword,
   });

@@ -3,6 +3,7 @@ import { RPCClient } from 'ocpp-rpc';
 import WebSocket from 'ws';
 import { Dec } from '../../pricing/money';
 import { connectChargePoint } from '../../bin/ocpp-client';
+import { collectReceipts, FleetOptions, provisionFleet, runFleet } from '../../bin/sim/fleet';
 import { startBillingServer, RunningServer } from '../../bin/server';
 import { createApiKey, createOrganization } from '../../db/repositories/organizations';
 import { createTestDatabase, TestDatabase } from '../support/database';
@@ -19,6 +20,7 @@ let env: TestWorkflowEnvironment;
 let worker: RunningWorker;
 let server: RunningServer;
 let apiKey: string;
+let siteId: string;
 
 // Response bodies are checked field by field below; a typed client would only restate the API here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -95,6 +97,7 @@ beforeAll(async () => {
     ],
   });
   await api('POST', `/tariffs/${tariff.id}/assignments`, { scope_type: 'site', scope_id: site.id });
+  siteId = site.id;
   const user = await api('POST', '/users', {
     email: 'driver@example.com',
     name: 'Dana Driver',
@@ -263,6 +266,48 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
     expect(commands).toEqual([
       expect.objectContaining({ status: 'answered', response: { status: 'Accepted' } }),
     ]);
+  });
+
+  it('bills every session of a simulated fleet exactly once through dropped connections and offline spells', async () => {
+    const opts: FleetOptions = {
+      endpoint: server.ocppUrl,
+      api: server.apiUrl,
+      apiKey,
+      siteId,
+      chargePoints: 3,
+      sessionsPerChargePoint: 2,
+      kwh: 2,
+      minutes: 10,
+      meterIntervalSeconds: 120,
+      dropRate: 0,
+      offlineRate: 0,
+      offlineMs: 300,
+      prefix: 'SIM',
+      faultPlan: ['none', 'drop', 'offline'],
+    };
+    const sessions = await runFleet(opts, await provisionFleet(opts));
+    expect(sessions.map((s) => s.fault).sort()).toEqual([
+      'drop',
+      'drop',
+      'none',
+      'none',
+      'offline',
+      'offline',
+    ]);
+    const receipts = await collectReceipts(opts, sessions);
+    expect(receipts.size).toBe(6);
+    // 2 kWh * 0.39 = 0.78; 10 min * 0.02 = 0.20; + 1.50
+    for (const [, session] of receipts) {
+      expect({
+        energy: session.energy_kwh,
+        total: session.receipt?.total,
+        duplicates: session.duplicates,
+      }).toEqual({
+        energy: '2.000',
+        total: '2.48',
+        duplicates: 0,
+      });
+    }
   });
 
   it('acknowledges a stop of a transaction it never saw, once, as an orphan session for the operator', async () => {
