@@ -8,6 +8,7 @@ import { createDb, migrateLatest } from '../db/knex';
 import { createAuthenticator } from '../ocpp/billing/authenticate';
 import { createCommandRelay } from '../ocpp/billing/command-relay';
 import { createEntitlementCache } from '../ocpp/billing/entitlements';
+import { createMeterRelay } from '../ocpp/billing/meter-relay';
 import { createBillingHandlers } from '../ocpp/billing/handlers';
 import { createSessionBridge } from '../ocpp/billing/session-bridge';
 import { ChargePointUnavailable, OcppServer, startOcppServer } from '../ocpp/server';
@@ -58,11 +59,19 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
   // Loaded before the first charge point connects, so Authorize never waits on the database.
   const entitlements = createEntitlementCache(deps.db, { log: ocppLog });
   await entitlements.start();
+  const meterRelay = createMeterRelay(deps.db, sessions, { log: ocppLog });
+  meterRelay.start();
   const ocpp = await startOcppServer({
     port: deps.ocppPort,
     host: deps.host,
     authenticate: createAuthenticator(deps.db),
-    handlers: createBillingHandlers({ db: deps.db, sessions, entitlements, heartbeatIntervalSeconds: 300 }),
+    handlers: createBillingHandlers({
+      db: deps.db,
+      sessions,
+      entitlements,
+      meterRelay,
+      heartbeatIntervalSeconds: 300,
+    }),
     log: ocppLog,
   });
   bridge.server = ocpp;
@@ -76,6 +85,7 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
     async close() {
       await relay.close();
       await ocpp.close();
+      await meterRelay.close();
       await entitlements.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },

@@ -15,6 +15,7 @@ import { OcppError } from '../errors';
 import type { HandlerContext, HandlerMap } from '../server';
 import { recordOrphanStop } from '../../db/repositories/orphanSessions';
 import { databaseEntitlements, EntitlementCache } from './entitlements';
+import type { MeterRelay } from './meter-relay';
 import { extractReadings, MeterValue, meterValuesProblem } from './meter-values';
 import type { SessionBridge } from './session-bridge';
 
@@ -31,6 +32,8 @@ export interface BillingHandlerDeps {
   now?: () => Date;
   /** Answers Authorize and StartTransaction from memory; without it every lookup reads the database. */
   entitlements?: Pick<EntitlementCache, 'idTagInfo'>;
+  /** Acknowledges MeterValues once stored and relays them in batches; without it each one is a signal. */
+  meterRelay?: Pick<MeterRelay, 'accept' | 'flush'>;
   /** By vendorId; every other vendor is answered UnknownVendorId, as OCPP 1.6 section 4.3 asks. */
   dataTransferVendors?: Record<string, DataTransferVendor>;
 }
@@ -172,9 +175,14 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
       }
       if (p.transactionId === undefined) return {};
       const session = await sessionFor(ctx, p.transactionId);
-      const delivered = session
-        ? await sessions.sendReadings(session.workflow_id, extractReadings(p.meterValue))
-        : false;
+      const readings = extractReadings(p.meterValue);
+      let delivered = false;
+      if (session && deps.meterRelay) {
+        await deps.meterRelay.accept(session, readings);
+        delivered = true;
+      } else if (session) {
+        delivered = await sessions.sendReadings(session.workflow_id, readings);
+      }
       if (!delivered) {
         ctx.log.warn('meter values for a transaction with no running session', {
           transactionId: p.transactionId,
@@ -214,6 +222,8 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
           orphanSessionId: orphan.id,
         });
       } else {
+        // Stored readings first: a session must never be priced before readings it acknowledged.
+        await deps.meterRelay?.flush(session.workflow_id);
         if (p.transactionData?.length)
           await sessions.sendReadings(session.workflow_id, extractReadings(p.transactionData));
         const delivered = await sessions.stop(session.workflow_id, {
