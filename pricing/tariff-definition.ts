@@ -464,7 +464,8 @@ export function checkOcpiMeta(raw: unknown, path: string, problems: Problems): O
   return problems.length > before ? undefined : out;
 }
 
-const DEFINITION_FIELDS = [
+/** The top-level fields of a tariff definition, as our JSON and the API's full form spell them. */
+export const DEFINITION_FIELDS = [
   'currency',
   'elements',
   'min_price',

@@ -14,7 +14,10 @@ import {
 } from '../../db/repositories/tariffs';
 import type { TariffDefinition } from '../../pricing/model';
 import { checkTariffInput, ComponentType, TariffComponent } from '../../pricing/tariff';
-import { checkTariffDefinition } from '../../pricing/tariff-definition';
+import {
+  checkTariffDefinition,
+  DEFINITION_FIELDS as ALL_DEFINITION_FIELDS,
+} from '../../pricing/tariff-definition';
 import type { ResolvedDeps } from '../deps';
 import { ApiError, invalidParam, missingParam, resourceMissing, unknownParam } from '../errors';
 import { read, write } from '../handler';
@@ -93,15 +96,7 @@ function readComponents(body: Body, currency: unknown): TariffComponent[] {
 }
 
 /** The fields of the full (OCPI-shaped) form; currency is shared with the simple form. */
-const DEFINITION_FIELDS = [
-  'elements',
-  'min_price',
-  'max_price',
-  'start_date_time',
-  'end_date_time',
-  'idle',
-  'ocpi',
-] as const;
+const DEFINITION_FIELDS = ALL_DEFINITION_FIELDS.filter((f) => f !== 'currency');
 const VERSION_FIELDS = ['name', 'currency', 'components', 'valid_from', ...DEFINITION_FIELDS];
 
 function readDefinition(body: Body, currency: unknown): TariffDefinition {

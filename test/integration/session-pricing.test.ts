@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { getConsumption, setAllowance } from '../../db/repositories/allowances';
@@ -10,14 +9,11 @@ import { applyCodeToUser } from '../../db/repositories/promotionApplications';
 import { getRedemptionForSession } from '../../db/repositories/promotionRedemptions';
 import { findReceiptBySession } from '../../db/repositories/receipts';
 import { allocateTransaction } from '../../db/repositories/sessions';
-import { createSessionBridge, SessionBridge } from '../../ocpp/billing/session-bridge';
 import type { TariffDefinition } from '../../pricing/model';
 import { Dec } from '../../pricing/money';
 import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
-import { createTestDatabase, TestDatabase } from '../support/database';
 import { insertBillingFixture } from '../support/fixtures';
-import { startTemporal } from '../support/temporal';
-import { RunningWorker, startWorker } from '../support/worker';
+import { useSessionStack } from '../support/session-stack';
 
 // The workflow prices idle time from connector statuses, redeems the driver's promotional code and takes
 // the monthly allowance at the end of the session; the receipt, the capture and the redemption agree.
@@ -41,35 +37,19 @@ const TARIFF: TariffDefinition = {
   idle: { grace_period_seconds: 600 },
 };
 
-let tdb: TestDatabase;
-let env: TestWorkflowEnvironment;
-let running: RunningWorker;
-let bridge: SessionBridge;
-
-beforeAll(async () => {
-  tdb = await createTestDatabase('wfprice');
-  env = await startTemporal();
-  running = await startWorker(env, tdb.db, TASK_QUEUE);
-  bridge = createSessionBridge(env.client, TASK_QUEUE);
-});
-
-afterAll(async () => {
-  await running?.stop();
-  await env?.teardown();
-  await tdb?.drop();
-});
+const stack = useSessionStack('wfprice', TASK_QUEUE);
 
 const sum = (lines: { [k: string]: string }[], field: string) =>
   lines.reduce((s, l) => s.add(l[field]), new Dec(0));
 
 it('bills idle time after the grace, the allowance and a 10 % code, and the receipt adds up', async () => {
-  const fx = await insertBillingFixture(tdb.db, {
+  const fx = await insertBillingFixture(stack.tdb.db, {
     identity: 'CP-PRICE-1',
     idTag: 'TAG-PRICE-1',
     definition: TARIFF,
   });
-  await setAllowance(tdb.db, fx.organizationId, fx.userId, '2');
-  await createPromotionalCode(tdb.db, fx.organizationId, {
+  await setAllowance(stack.tdb.db, fx.organizationId, fx.userId, '2');
+  await createPromotionalCode(stack.tdb.db, fx.organizationId, {
     code: 'WELCOME10',
     discountType: 'percent',
     discountValue: '10',
@@ -78,9 +58,9 @@ it('bills idle time after the grace, the allowance and a 10 % code, and the rece
     expiresAt: null,
     allowMultipleUsesPerUser: false,
   });
-  await applyCodeToUser(tdb.db, fx.organizationId, fx.userId, 'WELCOME10', new Date(at(-60)));
+  await applyCodeToUser(stack.tdb.db, fx.organizationId, fx.userId, 'WELCOME10', new Date(at(-60)));
 
-  const session = await allocateTransaction(tdb.db, {
+  const session = await allocateTransaction(stack.tdb.db, {
     organizationId: fx.organizationId,
     chargePointId: fx.chargePointId,
     chargePointIdentity: fx.identity,
@@ -91,7 +71,7 @@ it('bills idle time after the grace, the allowance and a 10 % code, and the rece
     workflowIdFor: (tx) => chargingSessionWorkflowId(fx.identity, tx),
   });
   const workflowId = session.workflow_id;
-  await bridge.start(workflowId, {
+  await stack.bridge.start(workflowId, {
     sessionId: session.id,
     organizationId: fx.organizationId,
     chargePointId: fx.chargePointId,
@@ -102,21 +82,21 @@ it('bills idle time after the grace, the allowance and a 10 % code, and the rece
     meterStartWh: '1000',
     startedAt: STARTED_AT,
   });
-  await bridge.sendStatus(workflowId, { timestamp: at(0), status: 'Charging' });
-  await bridge.sendReadings(workflowId, [
+  await stack.bridge.sendStatus(workflowId, { timestamp: at(0), status: 'Charging' });
+  await stack.bridge.sendReadings(workflowId, [
     { timestamp: at(15), energyWh: '6000' },
     { timestamp: at(30), energyWh: '11000' },
   ]);
   // The car is full at 30 min and stays plugged in until 60 min: 30 idle minutes, 10 of them free.
-  await bridge.sendStatus(workflowId, { timestamp: at(30), status: 'SuspendedEV' });
-  await bridge.stop(workflowId, { meterStopWh: '11000', timestamp: at(60), reason: 'EVDisconnected' });
-  const outcome = await env.client.workflow.getHandle(workflowId).result();
+  await stack.bridge.sendStatus(workflowId, { timestamp: at(30), status: 'SuspendedEV' });
+  await stack.bridge.stop(workflowId, { meterStopWh: '11000', timestamp: at(60), reason: 'EVDisconnected' });
+  const outcome = await stack.env.client.workflow.getHandle(workflowId).result();
 
   // 10 kWh, 2 of them from the allowance: 8 × 0.40 = 3.20; 20 idle min × 0.10 = 2.00; + 1.00 → 6.20,
   // VAT 0.64 + 0.40 + 0.20 = 1.24. The code takes 10 % of both: 0.62 and 0.12 (0.124).
   expect(outcome).toMatchObject({ status: 'completed', total: '6.70', amountCaptured: '6.70' });
 
-  const stored = (await findReceiptBySession(tdb.db, session.id))!;
+  const stored = (await findReceiptBySession(stack.tdb.db, session.id))!;
   expect(stored.receipt).toMatchObject({ total_excl_vat: '5.5800', total_vat: '1.1200', total: '6.7000' });
   const lines = stored.lines as unknown as { [k: string]: string }[];
   expect(sum(lines, 'amount').eq(stored.receipt.total_excl_vat)).toBe(true);
@@ -131,14 +111,14 @@ it('bills idle time after the grace, the allowance and a 10 % code, and the rece
     ['promotion', 'promotion', '-0.62'],
   ]);
 
-  expect(await getConsumption(tdb.db, session.id)).toMatchObject({ grantedKwh: '2' });
-  const redemption = await getRedemptionForSession(tdb.db, session.id);
+  expect(await getConsumption(stack.tdb.db, session.id)).toMatchObject({ grantedKwh: '2' });
+  const redemption = await getRedemptionForSession(stack.tdb.db, session.id);
   expect(redemption).toMatchObject({ code: 'WELCOME10' });
   expect(new Dec(redemption!.amountDiscounted!).eq('0.74')).toBe(true);
-  const payment = await findPaymentBySession(tdb.db, session.id);
+  const payment = await findPaymentBySession(stack.tdb.db, session.id);
   expect(payment).toMatchObject({ status: 'captured', amount_captured: '6.7000' });
 
-  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await stack.env.client.workflow.getHandle(workflowId).fetchHistory();
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history);
   if (process.env.RECORD_HISTORY) {
     const file = path.join(__dirname, '../replay/histories/charging-session-v2-discounts.json');
