@@ -14,7 +14,7 @@ export interface AppDeps {
   /** Asks the session's workflow for its running cost; undefined when the workflow does not know it. */
   runningCost: (workflowId: string) => Promise<RunningCost | undefined>;
   log?: Logger;
-  /** Absent when the API runs without the OCPP bridge in its process: commands then answer 503. */
+  /** The bridge in this process, if any; commands for charge points it does not hold go through the queue. */
   chargePoints?: ChargePointLink;
   /** How long a command waits for the charge point's answer (default 10000). */
   commandTimeoutMs?: number;

@@ -1,10 +1,12 @@
 import type { Router } from 'express';
 import type { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
+import { enqueueCommand, expireIfUnsent, findCommandByKey } from '../../db/repositories/chargePointCommands';
 import { ChargePoint, getChargePoint } from '../../db/repositories/chargePoints';
 import { getSessionView } from '../../db/repositories/sessionViews';
 import { findIdTagByValue } from '../../db/repositories/users';
 import { ChargePointUnavailable, OcppError } from '../../ocpp/errors';
-import type { ResolvedDeps } from '../deps';
+import type { ChargePointLink, ResolvedDeps } from '../deps';
 import { ApiError, invalidParam, resourceMissing } from '../errors';
 import { act, read } from '../handler';
 import { queryString } from '../pagination';
@@ -15,6 +17,7 @@ import { Body, optionalInteger, readBody, requiredEnum, requiredString } from '.
 // that is not connected or does not answer gets its own error code, never a silent success.
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+const QUEUE_POLL_MS = 50;
 const TRIGGERABLE = [
   'BootNotification',
   'DiagnosticsStatusNotification',
@@ -39,42 +42,83 @@ function found(cp: ChargePoint | undefined, id: string): ChargePoint {
   return cp;
 }
 
-async function send(deps: ResolvedDeps, cp: ChargePoint, action: string, payload: object) {
-  const link = deps.chargePoints;
-  if (!link) {
-    throw new ApiError(503, 'api_error', 'commands_unavailable', 'This API process has no OCPP bridge.');
-  }
-  const timeoutMs = deps.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let response: object;
+const offline = (cp: ChargePoint, where: string) =>
+  new ApiError(
+    409,
+    'invalid_request_error',
+    'charge_point_offline',
+    `Charge point ${cp.identity} is not connected${where}.`,
+  );
+
+const noAnswer = (cp: ChargePoint, action: string, timeoutMs: number) =>
+  new ApiError(
+    504,
+    'api_error',
+    'charge_point_timeout',
+    `Charge point ${cp.identity} did not answer ${action} within ${timeoutMs / 1000} s.`,
+  );
+
+const refused = (cp: ChargePoint, action: string, detail: string) =>
+  new ApiError(
+    502,
+    'api_error',
+    'charge_point_error',
+    `Charge point ${cp.identity} answered ${action} with ${detail}`,
+  );
+
+async function callDirect(
+  link: ChargePointLink,
+  cp: ChargePoint,
+  action: string,
+  payload: object,
+  timeoutMs: number,
+) {
   try {
-    response = await link.sendCall(cp.identity, action, payload, timeoutMs);
+    return await link.sendCall(cp.identity, action, payload, timeoutMs);
   } catch (err) {
-    if (err instanceof ChargePointUnavailable && err.reason === 'offline') {
-      throw new ApiError(
-        409,
-        'invalid_request_error',
-        'charge_point_offline',
-        `Charge point ${cp.identity} is not connected.`,
-      );
-    }
     if (err instanceof ChargePointUnavailable) {
-      throw new ApiError(
-        504,
-        'api_error',
-        'charge_point_timeout',
-        `Charge point ${cp.identity} did not answer ${action} within ${timeoutMs / 1000} s.`,
-      );
+      throw err.reason === 'offline' ? offline(cp, '') : noAnswer(cp, action, timeoutMs);
     }
-    if (err instanceof OcppError) {
-      throw new ApiError(
-        502,
-        'api_error',
-        'charge_point_error',
-        `Charge point ${cp.identity} answered ${action} with ${err.code}: ${err.message}`,
-      );
-    }
+    if (err instanceof OcppError) throw refused(cp, action, `${err.code}: ${err.message}`);
     throw err;
   }
+}
+
+/**
+ * The charge point is held by another process's bridge (several API/bridge instances behind a load
+ * balancer): the command goes through charge_point_commands, whose relay in that process sends it, and the
+ * answer is read back. A command no bridge took by the deadline is withdrawn, so a later reconnect does not
+ * act on a request the operator was told had failed.
+ */
+async function callQueued(db: Knex, cp: ChargePoint, action: string, payload: object, timeoutMs: number) {
+  const command = await enqueueCommand(db, {
+    organizationId: cp.organizationId,
+    chargePointId: cp.id,
+    action,
+    payload,
+    idempotencyKey: `api:${randomUUID()}`,
+    ttlMs: timeoutMs,
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await findCommandByKey(db, command.idempotencyKey);
+    if (current?.status === 'answered') return current.response ?? {};
+    if (current?.status === 'failed') throw refused(cp, action, current.error ?? 'an error');
+    if (current?.status === 'expired') throw offline(cp, ' to any bridge');
+    if (Date.now() >= deadline) {
+      if (await expireIfUnsent(db, command.id)) throw offline(cp, ' to any bridge');
+      throw noAnswer(cp, action, timeoutMs);
+    }
+    await new Promise((r) => setTimeout(r, QUEUE_POLL_MS));
+  }
+}
+
+async function send(deps: ResolvedDeps, cp: ChargePoint, action: string, payload: object) {
+  const link = deps.chargePoints;
+  const timeoutMs = deps.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const response = link?.isConnected(cp.identity)
+    ? await callDirect(link, cp, action, payload, timeoutMs)
+    : await callQueued(deps.db, cp, action, payload, timeoutMs);
   deps.log.info('central system call answered', { chargePointId: cp.id, identity: cp.identity, action });
   const status = (response as { status?: unknown }).status;
   return {

@@ -140,3 +140,12 @@ export async function findCommandByKey(
   const row = await withIdentity(db).where('c.idempotency_key', idempotencyKey).first();
   return row && toCommand(row);
 }
+
+/** Gives up on a command nobody has sent yet; false when a bridge already has it on the wire (or done). */
+export async function expireIfUnsent(db: Knex, id: string): Promise<boolean> {
+  const count = await db('charge_point_commands')
+    .where({ id, status: 'pending' })
+    .where((q) => q.whereNull('claimed_until').orWhere('claimed_until', '<', db.fn.now()))
+    .update({ status: 'expired' });
+  return count > 0;
+}

@@ -45,7 +45,13 @@ export function createCommandRelay(
       await settleCommand(db, command.id, { status: 'answered', response });
       log.info('queued command answered', { ...fields, status: (response as { status?: unknown }).status });
     } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      // The OCPP code leads, so whoever reads the row can tell the charge point's refusal from the rest.
+      const error =
+        err instanceof OcppError
+          ? `${err.code}: ${err.message}`
+          : err instanceof Error
+            ? err.message
+            : String(err);
       const retry = err instanceof ChargePointUnavailable && command.attempts < maxAttempts;
       await settleCommand(db, command.id, retry ? { status: 'pending', error } : { status: 'failed', error });
       log.warn('queued command not answered', {

@@ -3,7 +3,19 @@ import type { ChargePointLink } from '../../api/deps';
 import { allocateTransaction } from '../../db/repositories/sessions';
 import { createAuthenticator } from '../../ocpp/billing/authenticate';
 import { ChargePointUnavailable, OcppServer, startOcppServer } from '../../ocpp/server';
-import { captureLogger, createSiteFor, expectError, Harness, startHarness, Tenant } from './helpers';
+import type { Server } from 'node:http';
+import { createApp } from '../../api/app';
+import { CommandRelay, createCommandRelay } from '../../ocpp/billing/command-relay';
+import {
+  captureLogger,
+  createSiteFor,
+  expectError,
+  Harness,
+  listen,
+  request,
+  startHarness,
+  Tenant,
+} from './helpers';
 
 // Operator commands travel from the API through the real OCPP server to a strict ocpp-rpc charge point.
 
@@ -15,6 +27,8 @@ let acme: Tenant;
 let ocpp: OcppServer;
 let client: RPCClient;
 let chargePointId: string;
+let relay: CommandRelay;
+let other: { url: string; server: Server };
 const received: { action: string; params: unknown }[] = [];
 let answer: (action: string) => Promise<object>;
 
@@ -58,6 +72,16 @@ beforeAll(async () => {
     log: captureLogger().log,
   });
   bridge.server = ocpp;
+  // The same bridge serves queued commands, as it would for an API instance without a bridge of its own.
+  relay = createCommandRelay(h.db, ocpp, { log: captureLogger().log, sweepMs: 100 });
+  await relay.start();
+  const app = createApp({
+    db: h.db,
+    runningCost: async () => undefined,
+    log: captureLogger().log,
+    commandTimeoutMs: 1000,
+  });
+  other = await listen(app);
   client = new RPCClient({
     endpoint: ocpp.url,
     identity: IDENTITY,
@@ -76,6 +100,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client.close({ code: 1000 });
+  await relay.close();
+  other.server.closeAllConnections();
+  await new Promise((r) => other.server.close(r));
   await ocpp.close();
   await h.close();
 });
@@ -217,32 +244,51 @@ describe('central-system commands from the API', () => {
     );
   });
 
+  it('reaches a charge point held by another process through the command queue', async () => {
+    const viaQueue = (path: string, body: object) =>
+      request(`${other.url}/api/v1/billing`, 'POST', `/charge-points/${chargePointId}/${path}`, {
+        key: acme.key,
+        body,
+      });
+    answer = async () => ({ status: 'Rejected' });
+    const res = await viaQueue('trigger', { requested_message: 'Heartbeat' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      action: 'TriggerMessage',
+      status: 'Rejected',
+      response: { status: 'Rejected' },
+    });
+    expect(received).toEqual([{ action: 'TriggerMessage', params: { requestedMessage: 'Heartbeat' } }]);
+    answer = async () => {
+      throw new Error('firmware bug');
+    };
+    expectError(
+      await viaQueue('trigger', { requested_message: 'Heartbeat' }),
+      502,
+      null,
+      'charge_point_error',
+    );
+  });
+
   it('answers 409 when the charge point is offline, and shows it disconnected', async () => {
     await client.close({ code: 1000 });
     for (let i = 0; i < 50 && ocpp.isConnected(IDENTITY); i++) await new Promise((r) => setTimeout(r, 20));
     expect((await acme.call('GET', `/charge-points/${chargePointId}`)).body.connected).toBe(false);
     expectError(await command('remote-stop', { transaction_id: 1 }), 409, null, 'charge_point_offline');
-  });
-});
-
-it('answers 503 from an API process without an OCPP bridge', async () => {
-  const bare = await startHarness('commands_bare');
-  try {
-    const t = await bare.tenant('Solo');
-    const { site } = await createSiteFor(t);
-    const cp = await t.call('POST', '/charge-points', {
-      body: { identity: 'CP-BARE', site_id: site.id, hold_amount: '1' },
-    });
-    expect(cp.body.connected).toBeNull();
-    expectError(
-      await t.call('POST', `/charge-points/${cp.body.id}/trigger`, {
-        body: { requested_message: 'Heartbeat' },
-      }),
-      503,
-      null,
-      'commands_unavailable',
+    // No bridge holds it: the queued command is withdrawn at the deadline, never sent later.
+    const queued = await request(
+      `${other.url}/api/v1/billing`,
+      'POST',
+      `/charge-points/${chargePointId}/remote-stop`,
+      {
+        key: acme.key,
+        body: { transaction_id: 2 },
+      },
     );
-  } finally {
-    await bare.close();
-  }
+    expectError(queued, 409, null, 'charge_point_offline');
+    const left = await h
+      .db('charge_point_commands')
+      .where({ charge_point_id: chargePointId, status: 'pending' });
+    expect(left).toEqual([]);
+  });
 });

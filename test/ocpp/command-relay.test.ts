@@ -95,7 +95,9 @@ describe('command relay', () => {
     });
     await relay(link);
     const refused = await enqueue();
-    expect(await settled(refused.idempotencyKey, 'failed')).toMatchObject({ error: 'no remote stop here' });
+    expect(await settled(refused.idempotencyKey, 'failed')).toMatchObject({
+      error: 'NotSupported: no remote stop here',
+    });
 
     const quiet = fakeLink(async () => ({ status: 'Accepted' }));
     quiet.isConnected = () => false;
