@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { RPCClient } from 'ocpp-rpc';
 import WebSocket from 'ws';
@@ -9,6 +10,9 @@ import { createApiKey, createOrganization } from '../../db/repositories/organiza
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { startTemporal } from '../support/temporal';
 import { RunningWorker, startWorker } from '../support/worker';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 
 const TASK_QUEUE = 'e2e-sessions';
 const IDENTITY = 'CP-E2E-1';
@@ -52,6 +56,16 @@ async function rawSocket(): Promise<{ send(frame: string): Promise<unknown[]>; c
   };
 }
 
+const startServer = () =>
+  startBillingServer({
+    db: tdb.db,
+    client: env.client,
+    taskQueue: TASK_QUEUE,
+    host: '127.0.0.1',
+    apiPort: 0,
+    ocppPort: 0,
+  });
+
 const rowCounts = async () => {
   const counts: Record<string, unknown> = {};
   for (const t of ['charging_sessions', 'payments', 'receipts', 'outbox', 'connectors']) {
@@ -64,14 +78,7 @@ beforeAll(async () => {
   tdb = await createTestDatabase('e2e');
   env = await startTemporal();
   worker = await startWorker(env, tdb.db, TASK_QUEUE);
-  server = await startBillingServer({
-    db: tdb.db,
-    client: env.client,
-    taskQueue: TASK_QUEUE,
-    host: '127.0.0.1',
-    apiPort: 0,
-    ocppPort: 0,
-  });
+  server = await startServer();
   const org = await createOrganization(tdb.db, { name: 'E2E Charging' });
   apiKey = (await createApiKey(tdb.db, org.id, 'e2e')).secret;
 
@@ -308,6 +315,62 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
         duplicates: 0,
       });
     }
+  });
+
+  it('loses nothing when the bridge restarts mid-session: the charge point reconnects and carries on', async () => {
+    const t0 = Date.parse('2026-11-23T10:00:00Z');
+    const at = (min: number) => new Date(t0 + min * 60_000).toISOString();
+    const meter = (transactionId: number, min: number, wh: number) => ({
+      connectorId: 3,
+      transactionId,
+      meterValue: [{ timestamp: at(min), sampledValue: [{ value: String(wh), unit: 'Wh' }] }],
+    });
+    let cp = await connectChargePoint({ endpoint: server.ocppUrl, identity: IDENTITY, password: PASSWORD });
+    const started = await cp.call<{ transactionId: number }>('StartTransaction', {
+      connectorId: 3,
+      idTag: ID_TAG,
+      meterStart: 500_000,
+      timestamp: at(0),
+    });
+    await cp.call('MeterValues', meter(started.transactionId, 10, 504_000));
+    // The bridge process goes away with the charge point connected; a new one starts.
+    await server.close();
+    await cp.close().catch(() => undefined);
+    server = await startServer();
+    cp = await connectChargePoint({ endpoint: server.ocppUrl, identity: IDENTITY, password: PASSWORD });
+    try {
+      await cp.call('MeterValues', meter(started.transactionId, 20, 508_000));
+      await cp.call('StopTransaction', {
+        transactionId: started.transactionId,
+        meterStop: 510_000,
+        timestamp: at(25),
+        reason: 'Local',
+      });
+    } finally {
+      await cp.close();
+    }
+    let session: Json;
+    for (let i = 0; i < 60 && !session?.receipt; i++) {
+      const list = await api('GET', '/sessions?limit=100');
+      const s = list.data.find((x: { transaction_id: number }) => x.transaction_id === started.transactionId);
+      session = s && (await api('GET', `/sessions/${s.id}`));
+      if (!session?.receipt) await new Promise((r) => setTimeout(r, 500));
+    }
+    // 10 kWh * 0.39 = 3.90; 25 min * 0.02 = 0.50; + 1.50
+    expect(session.receipt.total).toBe('5.90');
+    expect(session.energy_kwh).toBe('10.000');
+    // Both readings reached the session's workflow, the one from before the restart too.
+    const workflowId = `charging-session:${IDENTITY}:${started.transactionId}`;
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const delivered = (history.events ?? [])
+      .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'meterValuesV1')
+      .flatMap((e) =>
+        (e.workflowExecutionSignaledEventAttributes!.input!.payloads ?? []).flatMap(
+          (p) => defaultPayloadConverter.fromPayload(p) as { energyWh?: string }[],
+        ),
+      )
+      .map((r) => r.energyWh);
+    expect(delivered).toEqual(['504000', '508000']);
   });
 
   it('acknowledges a stop of a transaction it never saw, once, as an orphan session for the operator', async () => {
