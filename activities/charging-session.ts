@@ -13,6 +13,7 @@ import {
 import { resolveTariffForSession } from '../db/repositories/tariffs';
 import { findPayerContext, findSession, markSessionOpened } from '../db/repositories/sessions';
 import { enqueueCommand } from '../db/repositories/chargePointCommands';
+import { getOrganization } from '../db/repositories/organizations';
 import { upsertPayment } from '../db/repositories/payments';
 import { completeSessionWithReceipt } from '../db/repositories/receipts';
 import type { ChargingSessionInput } from '../workflows/charging-session/messages';
@@ -24,7 +25,14 @@ export interface OpenedSession {
   reason?: string;
   tariff?: TariffVersion;
   pricing?: PricingSnapshot;
-  hold?: { amount: string; currency: string; paymentMethodId: string; customerId?: string };
+  hold?: {
+    amount: string;
+    currency: string;
+    paymentMethodId: string;
+    customerId?: string;
+    /** The organization's choice; absent in sessions opened before it existed, which means stop. */
+    stopChargingIfDeclined?: boolean;
+  };
 }
 
 export interface AuthorizeInput {
@@ -136,6 +144,8 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
               currency: tariff.currency,
               paymentMethodId: payer.paymentMethodId!,
               customerId: payer.paymentCustomerId ?? undefined,
+              stopChargingIfDeclined: (await getOrganization(db, input.organizationId))
+                ?.stopChargingOnDeclinedHold,
             }
           : undefined,
       };

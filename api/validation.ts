@@ -85,6 +85,13 @@ export function requiredEnum<T extends string>(body: Body, param: string, values
   return value;
 }
 
+export function optionalBoolean(body: Body, param: string): boolean | undefined {
+  const raw = body[param];
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'boolean') throw invalidParam(param, 'must be true or false');
+  return raw;
+}
+
 export function optionalInteger(body: Body, param: string, min: number, max: number): number | undefined {
   const raw = body[param];
   if (raw === undefined || raw === null) return undefined;

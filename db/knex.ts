@@ -8,6 +8,7 @@ import * as entitlementNotify from './migrations/005_entitlement_notify';
 import * as orphanSessions from './migrations/006_orphan_sessions';
 import * as chargePointCommands from './migrations/007_charge_point_commands';
 import * as meterInbox from './migrations/008_meter_inbox';
+import * as declinedHoldPolicy from './migrations/009_declined_hold_policy';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -22,6 +23,7 @@ const migrations: Record<string, Knex.Migration> = {
   '006_orphan_sessions': orphanSessions,
   '007_charge_point_commands': chargePointCommands,
   '008_meter_inbox': meterInbox,
+  '009_declined_hold_policy': declinedHoldPolicy,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

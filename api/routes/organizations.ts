@@ -4,13 +4,14 @@ import type { ResolvedDeps } from '../deps';
 import { resourceMissing } from '../errors';
 import { read, write } from '../handler';
 import { iso } from '../json';
-import { Body, optionalString, readBody, requiredTimeZone } from '../validation';
+import { Body, optionalBoolean, optionalString, readBody, requiredTimeZone } from '../validation';
 
 const organizationJson = (o: Organization) => ({
   object: 'organization',
   id: o.id,
   name: o.name,
   time_zone: o.timeZone,
+  stop_charging_on_declined_hold: o.stopChargingOnDeclinedHold,
   created_at: iso(o.createdAt),
 });
 
@@ -35,10 +36,15 @@ export function registerOrganizationRoutes(router: Router, deps: ResolvedDeps): 
     '/organizations/:id',
     write(deps, async ({ db, org, params, body: raw }) => {
       ownId(org, params.id);
-      const body = readBody(raw, ['name', 'time_zone']);
+      const body = readBody(raw, ['name', 'time_zone', 'stop_charging_on_declined_hold']);
       const name = optionalString(body, 'name', { max: 200, trim: true });
       const timeZone = has(body, 'time_zone') ? requiredTimeZone(body, 'time_zone') : undefined;
-      const updated = await updateOrganization(db, org.id, { name, timeZone });
+      const stopCharging = optionalBoolean(body, 'stop_charging_on_declined_hold');
+      const updated = await updateOrganization(db, org.id, {
+        name,
+        timeZone,
+        stopChargingOnDeclinedHold: stopCharging,
+      });
       if (!updated) throw resourceMissing('organization', params.id);
       return { status: 200, body: organizationJson(updated) };
     }),

@@ -26,6 +26,7 @@ import { iso, money } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
 import {
   Body,
+  optionalBoolean,
   optionalInteger,
   optionalTimestamp,
   parseDecimal,
@@ -79,13 +80,6 @@ const applicationJson = (a: PromotionApplication) => ({
   status: a.status,
   applied_at: iso(a.appliedAt),
 });
-
-function optionalBoolean(body: Body, param: string): boolean | undefined {
-  const raw = body[param];
-  if (raw === undefined || raw === null) return undefined;
-  if (typeof raw !== 'boolean') throw invalidParam(param, 'must be true or false');
-  return raw;
-}
 
 /** Only an amount is in a currency; a percent or a number of sessions with one would be ambiguous. */
 function readCurrency(body: Body, type: DiscountType): string | null {

@@ -7,6 +7,8 @@ export interface Organization {
   name: string;
   /** IANA zone of the organization's calendar: monthly allowances reset at its midnight. */
   timeZone: string;
+  /** Ask the charge point to stop when a session's card hold is declined. */
+  stopChargingOnDeclinedHold: boolean;
   createdAt: Date;
 }
 
@@ -14,6 +16,7 @@ interface OrganizationRow {
   id: string;
   name: string;
   time_zone: string;
+  stop_charging_on_declined_hold: boolean;
   created_at: Date;
 }
 
@@ -32,7 +35,13 @@ const SECRET_PATTERN = /^sk_[0-9A-Za-z]{32}$/;
 const PREFIX_LENGTH = 7;
 
 function toOrganization(row: OrganizationRow): Organization {
-  return { id: row.id, name: row.name, timeZone: row.time_zone, createdAt: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    timeZone: row.time_zone,
+    stopChargingOnDeclinedHold: row.stop_charging_on_declined_hold,
+    createdAt: row.created_at,
+  };
 }
 
 export async function createOrganization(db: Knex, input: { name: string }): Promise<Organization> {
@@ -45,7 +54,7 @@ export async function createOrganization(db: Knex, input: { name: string }): Pro
   });
 }
 
-async function getOrganization(db: Knex, id: string): Promise<Organization | undefined> {
+export async function getOrganization(db: Knex, id: string): Promise<Organization | undefined> {
   const row = await db<OrganizationRow>('organizations').where({ id }).first();
   return row && toOrganization(row);
 }
@@ -53,12 +62,16 @@ async function getOrganization(db: Knex, id: string): Promise<Organization | und
 export async function updateOrganization(
   db: Knex,
   id: string,
-  changes: { name?: string; timeZone?: string },
+  changes: { name?: string; timeZone?: string; stopChargingOnDeclinedHold?: boolean },
 ): Promise<Organization | undefined> {
-  if (changes.name === undefined && changes.timeZone === undefined) return getOrganization(db, id);
+  if (Object.values(changes).every((v) => v === undefined)) return getOrganization(db, id);
   const [row] = await db<OrganizationRow>('organizations')
     .where({ id })
-    .update({ name: changes.name, time_zone: changes.timeZone })
+    .update({
+      name: changes.name,
+      time_zone: changes.timeZone,
+      stop_charging_on_declined_hold: changes.stopChargingOnDeclinedHold,
+    })
     .returning('*');
   return row && toOrganization(row);
 }
@@ -114,6 +127,12 @@ export async function findOrganizationByApiKey(db: Knex, secret: string): Promis
     .join('api_keys', 'api_keys.organization_id', 'organizations.id')
     .where('api_keys.key_hash', hashSecret(secret))
     .whereNull('api_keys.revoked_at')
-    .first('organizations.id', 'organizations.name', 'organizations.time_zone', 'organizations.created_at');
+    .first(
+      'organizations.id',
+      'organizations.name',
+      'organizations.time_zone',
+      'organizations.stop_charging_on_declined_hold',
+      'organizations.created_at',
+    );
   return row && toOrganization(row);
 }

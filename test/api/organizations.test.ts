@@ -20,6 +20,7 @@ describe('GET and PATCH /organizations/:id', () => {
       id: acme.org.id,
       name: 'Acme',
       time_zone: 'UTC',
+      stop_charging_on_declined_hold: true,
       created_at: expect.any(String),
     });
   });
@@ -41,7 +42,22 @@ describe('GET and PATCH /organizations/:id', () => {
     expect((await acme.call('PATCH', `/organizations/${acme.org.id}`, { body: {} })).body).toEqual(res.body);
   });
 
+  it('lets sessions run on after a declined hold when the operator says so', async () => {
+    const res = await acme.call('PATCH', `/organizations/${acme.org.id}`, {
+      body: { stop_charging_on_declined_hold: false },
+    });
+    expect(res.body).toMatchObject({ stop_charging_on_declined_hold: false, time_zone: 'Pacific/Auckland' });
+    expect(
+      (await acme.call('GET', `/organizations/${acme.org.id}`)).body.stop_charging_on_declined_hold,
+    ).toBe(false);
+  });
+
   it.each([
+    [
+      'a policy that is not a boolean',
+      { stop_charging_on_declined_hold: 'no' },
+      'stop_charging_on_declined_hold',
+    ],
     ['an offset', { time_zone: '+01:00' }, 'time_zone'],
     ['an unknown zone', { time_zone: 'Mars/Olympus' }, 'time_zone'],
     ['an empty name', { name: ' ' }, 'name'],

@@ -186,6 +186,30 @@ describe('charging-session workflow on a real Temporal server and PostgreSQL', (
     }
   });
 
+  it('keeps charging after a declined hold when the organization says so', async () => {
+    const fx = await insertBillingFixture(stack.tdb.db, {
+      identity: 'CP-INT-4B',
+      idTag: 'TAG-INT-4B',
+      paymentMethodId: 'pm_card_chargeDeclined',
+    });
+    await stack.tdb
+      .db('organizations')
+      .where({ id: fx.organizationId })
+      .update({ stop_charging_on_declined_hold: false });
+    const { input, workflowId } = await begin(fx);
+    // 'active' is set after the declined hold was handled, so the stop below cannot pre-empt that decision.
+    let live = await stack.bridge.runningCost(workflowId);
+    for (let i = 0; i < 100 && live?.phase !== 'active'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      live = await stack.bridge.runningCost(workflowId);
+    }
+    expect(live?.phase).toBe('active');
+    expect((await findPaymentBySession(stack.tdb.db, input.sessionId))?.status).toBe('declined');
+    const outcome = await finish(workflowId, 11_000, 20);
+    expect(outcome).toMatchObject({ total: '5.50', amountCaptured: '0.00' });
+    expect(await findCommandByKey(stack.tdb.db, `${workflowId}:remote-stop`)).toBeUndefined();
+  });
+
   it('closes a session without a tariff as unbilled, without receipt or payment', async () => {
     const fx = await insertBillingFixture(stack.tdb.db, { identity: 'CP-INT-5', idTag: 'TAG-INT-5' });
     await stack.tdb.db('tariff_assignments').where({ organization_id: fx.organizationId }).delete();

@@ -119,7 +119,11 @@ export async function chargingSession(
       });
       if (auth.status === 'authorized') {
         payment = { paymentId: auth.paymentId, amountAuthorized: auth.amountAuthorized };
-      } else if (patched(STOP_ON_DECLINE_PATCH) && stop === null) {
+      } else if (
+        patched(STOP_ON_DECLINE_PATCH) &&
+        stop === null &&
+        opened.hold.stopChargingIfDeclined !== false
+      ) {
         // No hold, no more energy: the charge point is asked to stop; what was delivered is billed as due.
         await requestRemoteStop({
           organizationId: input.organizationId,
