@@ -1,5 +1,5 @@
 // The OCPP bridge alone, in its own process so its memory can be measured: the billing handlers with the
-// entitlement cache over PostgreSQL, no Temporal (the Authorize path does not touch it). Started by
+// entitlement cache and the durable MeterValues inbox over PostgreSQL, no Temporal. Started by
 // bench/ocpp.ts; answers 'rss' messages with its resident memory.
 import type { Client } from '@temporalio/client';
 import { logger } from '../config/logger';
@@ -7,6 +7,7 @@ import { createDb } from '../db/knex';
 import { createAuthenticator } from '../ocpp/billing/authenticate';
 import { createEntitlementCache } from '../ocpp/billing/entitlements';
 import { createBillingHandlers } from '../ocpp/billing/handlers';
+import { createMeterRelay } from '../ocpp/billing/meter-relay';
 import { createSessionBridge } from '../ocpp/billing/session-bridge';
 import { startOcppServer } from '../ocpp/server';
 
@@ -15,13 +16,22 @@ async function main(): Promise<void> {
   const log = logger.child({ component: 'ocpp' });
   const entitlements = createEntitlementCache(db, { log });
   await entitlements.start();
-  // Never called on the Authorize path; a transaction message would fail loudly.
+  // No Temporal: the Authorize path never reaches it, and MeterValues are measured up to their commit to
+  // the inbox; the relay hands them to a stand-in that accepts every signal at once.
   const sessions = createSessionBridge({} as Client, 'bench');
+  const meterRelay = createMeterRelay(db, { sendReadings: async () => true }, { log });
+  meterRelay.start();
   const server = await startOcppServer({
     host: '127.0.0.1',
     port: 0,
     authenticate: createAuthenticator(db),
-    handlers: createBillingHandlers({ db, sessions, entitlements, heartbeatIntervalSeconds: 300 }),
+    handlers: createBillingHandlers({
+      db,
+      sessions,
+      entitlements,
+      meterRelay,
+      heartbeatIntervalSeconds: 300,
+    }),
     log,
     pingIntervalMs: 0,
   });
@@ -30,6 +40,7 @@ async function main(): Promise<void> {
     if (msg === 'stop') {
       void server
         .close()
+        .then(() => meterRelay.close())
         .then(() => entitlements.close())
         .then(() => db.destroy())
         .then(() => process.exit(0));

@@ -69,7 +69,13 @@ interface StopTransactionReq {
   transactionData?: MeterValue[];
 }
 
-/** OCPP 1.6 handlers for what billing needs; transaction messages answer only after Temporal accepted them. */
+const KNOWN_SESSIONS = 10_000;
+
+/**
+ * OCPP 1.6 handlers for what billing needs. StartTransaction and StopTransaction answer only after Temporal
+ * accepted them; MeterValues once their readings are stored (meter-relay.ts), or signalled without a relay.
+ */
+
 export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
   const { db, sessions } = deps;
   const now = deps.now ?? (() => new Date());
@@ -94,6 +100,21 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
 
   const sessionFor = async (ctx: HandlerContext, transactionId: number) =>
     findSessionByTransaction(db, ctx.chargePoint.id, transactionId);
+
+  // MeterValues need only a session's id and workflow id, which never change: remembered per charge point
+  // and transaction so the hot path costs one INSERT. Bounded; the oldest entries go first.
+  const known = new Map<string, { id: string; workflow_id: string }>();
+  const liveSessionFor = async (ctx: HandlerContext, transactionId: number) => {
+    const key = `${ctx.chargePoint.id}:${transactionId}`;
+    const hit = known.get(key);
+    if (hit) return hit;
+    const session = await sessionFor(ctx, transactionId);
+    if (session) {
+      if (known.size >= KNOWN_SESSIONS) known.delete(known.keys().next().value!);
+      known.set(key, { id: session.id, workflow_id: session.workflow_id });
+    }
+    return session;
+  };
 
   return {
     async BootNotification(p: BootNotificationReq, ctx) {
@@ -174,7 +195,7 @@ export function createBillingHandlers(deps: BillingHandlerDeps): HandlerMap {
         throw new OcppError('PropertyConstraintViolation', problem);
       }
       if (p.transactionId === undefined) return {};
-      const session = await sessionFor(ctx, p.transactionId);
+      const session = await liveSessionFor(ctx, p.transactionId);
       const readings = extractReadings(p.meterValue);
       let delivered = false;
       if (session && deps.meterRelay) {

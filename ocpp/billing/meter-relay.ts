@@ -5,7 +5,7 @@ import type { SessionBridge } from './session-bridge';
 
 // Durable MeterValues: accept() commits the readings to meter_inbox (db/migrations/008) and the charge point
 // gets its answer; the readings then reach the session's workflow as one signal per batch, in arrival order.
-// Per workflow one relay runs at a time. A signal that fails leaves the rows for the next attempt (a poke
+// A signal that fails leaves the rows for the next attempt (a poke
 // or the sweep); a resent batch is harmless, the workflow drops readings it already has.
 
 export interface MeterRelay {
@@ -24,7 +24,6 @@ export function createMeterRelay(
   opts: { log: Logger; sweepMs?: number },
 ): MeterRelay {
   const { log } = opts;
-  const running = new Map<string, Promise<void>>();
   let sweep: NodeJS.Timeout | undefined;
 
   async function relayOnce(workflowId: string): Promise<void> {
@@ -50,17 +49,33 @@ export function createMeterRelay(
     }
   }
 
-  // Chained per workflow: a flush asked for while one runs starts after it and sees the newer rows.
+  // Per workflow one relay runs at a time. A flush asked for while one runs shares the single run queued
+  // after it, which sees every row committed by then: under load, many acknowledged messages become one
+  // signal instead of a queue of relays.
+  const slots = new Map<string, { current: Promise<void>; next?: Promise<void> }>();
+
+  function advance(workflowId: string, slot: { current: Promise<void>; next?: Promise<void> }): void {
+    void slot.current
+      .catch(() => undefined)
+      .then(() => {
+        if (slot.next) {
+          slot.current = slot.next;
+          slot.next = undefined;
+          advance(workflowId, slot);
+        } else slots.delete(workflowId);
+      });
+  }
+
   function flush(workflowId: string): Promise<void> {
-    const previous = running.get(workflowId) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => relayOnce(workflowId));
-    running.set(workflowId, next);
-    void next
-      .finally(() => {
-        if (running.get(workflowId) === next) running.delete(workflowId);
-      })
-      .catch(() => undefined);
-    return next;
+    const slot = slots.get(workflowId);
+    if (!slot) {
+      const created = { current: relayOnce(workflowId) };
+      slots.set(workflowId, created);
+      advance(workflowId, created);
+      return created.current;
+    }
+    slot.next ??= slot.current.catch(() => undefined).then(() => relayOnce(workflowId));
+    return slot.next;
   }
 
   async function sweepAll(): Promise<void> {
@@ -96,7 +111,7 @@ export function createMeterRelay(
     },
     async close() {
       if (sweep) clearInterval(sweep);
-      await Promise.allSettled([...running.values()]);
+      await Promise.allSettled([...slots.values()].flatMap((slot) => [slot.current, slot.next]));
     },
   };
 }
