@@ -84,25 +84,26 @@ export async function enqueueCommand(db: Knex, c: NewCommand): Promise<ChargePoi
   return toCommand(row);
 }
 
-/**
- * Takes the oldest pending command of one of these charge points that nobody holds, for leaseMs. Expired
- * commands are closed on the way, so a charge point that comes back after hours gets no stale stop.
- */
+/** Closes pending commands past their TTL, so a charge point that comes back after hours gets no stale stop. */
+export async function expireOverdueCommands(db: Knex): Promise<void> {
+  await db('charge_point_commands')
+    .where({ status: 'pending' })
+    .where('expires_at', '<=', db.fn.now())
+    .update({ status: 'expired' });
+}
+
+/** Takes the oldest unexpired pending command of one of these charge points that nobody holds, for leaseMs. */
 export async function claimNextCommand(
   db: Knex,
   chargePointIdentities: string[],
   leaseMs: number,
 ): Promise<ChargePointCommand | undefined> {
   if (chargePointIdentities.length === 0) return undefined;
-  await db('charge_point_commands')
-    .where({ status: 'pending' })
-    .where('expires_at', '<=', db.fn.now())
-    .update({ status: 'expired' });
   const result = await db.raw(
     `UPDATE charge_point_commands SET claimed_until = now() + (? * interval '1 millisecond'), attempts = attempts + 1
       WHERE id = (
         SELECT c.id FROM charge_point_commands c JOIN charge_points cp ON cp.id = c.charge_point_id
-         WHERE c.status = 'pending' AND cp.identity = ANY(?)
+         WHERE c.status = 'pending' AND c.expires_at > now() AND cp.identity = ANY(?)
            AND (c.claimed_until IS NULL OR c.claimed_until < now())
          ORDER BY c.created_at LIMIT 1 FOR UPDATE OF c SKIP LOCKED)
       RETURNING id`,

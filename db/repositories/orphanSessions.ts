@@ -48,16 +48,8 @@ const toOrphan = (r: Row): OrphanSession => ({
   resolution: r.resolution,
 });
 
-export interface OrphanStop {
-  organizationId: string;
-  chargePointId: string;
-  transactionId: number;
-  idTag: string | null;
-  meterStopWh: string;
-  stoppedAt: Date;
-  stopReason: string | null;
-  transactionData: unknown;
-}
+/** What a StopTransaction says; the rest of an orphan session is the platform's. */
+export type OrphanStop = Omit<OrphanSession, 'id' | 'receivedAt' | 'resolvedAt' | 'resolution'>;
 
 /** Records a stop nobody started; a resend of the same stop returns the first record unchanged. */
 export async function recordOrphanStop(db: Knex, stop: OrphanStop): Promise<OrphanSession> {

@@ -1,7 +1,11 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../../config/logger';
 import { COMMAND_CHANNEL } from '../../db/migrations/007_charge_point_commands';
-import { claimNextCommand, settleCommand } from '../../db/repositories/chargePointCommands';
+import {
+  claimNextCommand,
+  expireOverdueCommands,
+  settleCommand,
+} from '../../db/repositories/chargePointCommands';
 import { createListener } from '../../db/notifications';
 import { ChargePointUnavailable, OcppError } from '../errors';
 
@@ -71,6 +75,8 @@ export function createCommandRelay(
     running = running
       .then(async () => {
         const connected = identities.filter((id) => link.isConnected(id));
+        if (connected.length === 0) return;
+        await expireOverdueCommands(db);
         while (await sendOne(connected));
       })
       .catch((err: unknown) => log.error('command relay failed', { err }));
