@@ -72,6 +72,13 @@ function chargePointJson(cp: ChargePoint, link: ChargePointLink | undefined) {
       info: c.info,
       status_at: iso(c.statusAt),
     })),
+    active_sessions: cp.activeSessions.map((a) => ({
+      connector_id: a.connectorId,
+      session_id: a.sessionId,
+      transaction_id: a.transactionId,
+      id_tag: a.idTag,
+      started_at: iso(a.startedAt),
+    })),
     created_at: iso(cp.createdAt),
   };
 }
@@ -179,8 +186,9 @@ export function registerChargePointRoutes(router: Router, deps: ResolvedDeps): v
   router.patch(
     '/charge-points/:id',
     write(deps, async ({ db, org, params, body: raw }) => {
-      const body = readBody(raw, HARDWARE_FIELDS);
-      const cp = await updateChargePointHardware(db, org.id, params.id, readHardware(body));
+      const body = readBody(raw, ['password', ...HARDWARE_FIELDS]);
+      const password = optionalString(body, 'password', PASSWORD);
+      const cp = await updateChargePointHardware(db, org.id, params.id, { ...readHardware(body), password });
       if (!cp) throw resourceMissing('charge point', params.id);
       return { status: 200, body: chargePointJson(cp, deps.chargePoints) };
     }),

@@ -1,3 +1,4 @@
+import { allocateTransaction } from '../../db/repositories/sessions';
 import {
   findChargePointByIdentity,
   hashChargePointPassword,
@@ -105,6 +106,64 @@ describe('charge points: create and read', () => {
       },
     ]);
     expect(read).toMatchObject({ vendor: 'V', model: 'M', last_boot_at: '2026-11-23T09:00:00.000Z' });
+  });
+
+  it('rotates the password: the new one verifies, the old one no longer does', async () => {
+    const cp = (
+      await acme.call('POST', '/charge-points', {
+        body: { identity: 'CP-ROTATE', site_id: siteId, hold_amount: '10' },
+      })
+    ).body;
+    expect(cp.has_password).toBe(false);
+    const first = await acme.call('PATCH', `/charge-points/${cp.id}`, { body: { password: PASSWORD } });
+    expect(first.body.has_password).toBe(true);
+    const before = (await findChargePointByIdentity(h.db, 'CP-ROTATE'))!.password_hash!;
+    await acme.call('PATCH', `/charge-points/${cp.id}`, { body: { password: 'another-long-secret-9' } });
+    const after = (await findChargePointByIdentity(h.db, 'CP-ROTATE'))!.password_hash!;
+    expect(await verifyChargePointPassword(before, PASSWORD)).toBe(true);
+    expect(await verifyChargePointPassword(after, PASSWORD)).toBe(false);
+    expect(await verifyChargePointPassword(after, 'another-long-secret-9')).toBe(true);
+    expectError(
+      await acme.call('PATCH', `/charge-points/${cp.id}`, { body: { password: 'short' } }),
+      400,
+      'password',
+    );
+    expect((await findChargePointByIdentity(h.db, 'CP-ROTATE'))!.password_hash).toBe(after);
+  });
+
+  it('shows the sessions running on each connector, and not those that stopped', async () => {
+    const cp = (
+      await acme.call('POST', '/charge-points', {
+        body: { identity: 'CP-ACTIVE', site_id: siteId, hold_amount: '10' },
+      })
+    ).body;
+    const start = (connectorId: number, startedAt: string) =>
+      allocateTransaction(h.db, {
+        organizationId: acme.org.id,
+        chargePointId: cp.id,
+        chargePointIdentity: 'CP-ACTIVE',
+        connectorId,
+        idTag: 'TAG-ACTIVE',
+        meterStartWh: '0',
+        startedAt: new Date(startedAt),
+        workflowIdFor: (tx) => `charging-session:CP-ACTIVE:${tx}`,
+      });
+    const running = await start(2, '2026-11-23T10:00:00Z');
+    const stopped = await start(1, '2026-11-23T08:00:00Z');
+    await h
+      .db('charging_sessions')
+      .where({ id: stopped.id })
+      .update({ status: 'completed', stopped_at: new Date('2026-11-23T09:00:00Z') });
+    const read = (await acme.call('GET', `/charge-points/${cp.id}`)).body;
+    expect(read.active_sessions).toEqual([
+      {
+        connector_id: 2,
+        session_id: running.id,
+        transaction_id: running.transaction_id,
+        id_tag: 'TAG-ACTIVE',
+        started_at: '2026-11-23T10:00:00.000Z',
+      },
+    ]);
   });
 });
 

@@ -492,7 +492,7 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
         ws.on('open', () => resolve(101));
         ws.on('error', () => undefined);
       });
-    expect(await status('CP-NOT-REGISTERED', 'whatever-password')).toBe(404);
+    expect(await status('CP-NOT-REGISTERED', 'whatever-password')).toBe(401);
     expect(await status(IDENTITY, 'wrong-password-123456')).toBe(401);
   });
 });

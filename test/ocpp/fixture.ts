@@ -11,7 +11,7 @@ export const PASSWORDS: Record<string, string | undefined> = {
 export function stubAuthenticate() {
   return jest.fn(async (identity: string, password: string | undefined) => {
     if (!Object.hasOwn(PASSWORDS, identity))
-      return { ok: false as const, status: 404 as const, reason: 'unknown' };
+      return { ok: false as const, status: 401 as const, reason: 'unknown' };
     if (PASSWORDS[identity] !== password)
       return { ok: false as const, status: 401 as const, reason: 'bad password' };
     return {

@@ -21,10 +21,10 @@ describe('OCPP server refuses bad upgrades before the WebSocket exists', () => {
     );
   }
 
-  it('answers 404 for an unknown identity and logs it', async () => {
-    expect(await upgradeStatus(fx.endpoint('NOPE'), ['ocpp1.6'], basic('NOPE', 'whatever'))).toBe(404);
+  it('answers 401 for an unknown identity, as for a wrong password, and logs it', async () => {
+    expect(await upgradeStatus(fx.endpoint('NOPE'), ['ocpp1.6'], basic('NOPE', 'whatever'))).toBe(401);
     expect(fx.authenticate).toHaveBeenCalledWith('NOPE', 'whatever');
-    expect(refusalLogged(404)).toBe(true);
+    expect(refusalLogged(401)).toBe(true);
     expect(fx.server.connections()).toBe(0);
   });
 
