@@ -7,6 +7,7 @@ import { registerAllowanceRoutes } from './routes/allowances';
 import { registerBillingRuleRoutes } from './routes/billingRules';
 import { registerChargePointCommandRoutes } from './routes/chargePointCommands';
 import { registerChargePointRoutes } from './routes/chargePoints';
+import { registerMemberRoutes } from './routes/members';
 import { registerOrganizationRoutes } from './routes/organizations';
 import { registerOrphanSessionRoutes } from './routes/orphanSessions';
 import { registerPromotionRoutes } from './routes/promotions';
@@ -107,6 +108,22 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   app.use(accessLog(resolved.log));
 
+  app.use(API_PREFIX, apiRouter(resolved));
+
+  app.use((req) => {
+    throw new ApiError(
+      404,
+      'invalid_request_error',
+      'route_unknown',
+      `Unrecognized request URL (${req.method} ${req.path}).`,
+    );
+  });
+  app.use(errorHandler(resolved.log));
+  return app;
+}
+
+/** Every route of the API, behind authentication; each one checks the caller's role first (handler.ts). */
+export function apiRouter(resolved: ResolvedDeps): express.Router {
   const api = express.Router();
   // Authenticate before parsing: no work is spent on the bodies of anonymous requests.
   api.use(authenticate(resolved.db));
@@ -125,18 +142,8 @@ export function createApp(deps: AppDeps): express.Express {
   registerBillingRuleRoutes(api, resolved);
   registerQuoteRoutes(api, resolved);
   registerOrganizationRoutes(api, resolved);
+  registerMemberRoutes(api, resolved);
   registerChargePointCommandRoutes(api, resolved);
   registerOrphanSessionRoutes(api, resolved);
-  app.use(API_PREFIX, api);
-
-  app.use((req) => {
-    throw new ApiError(
-      404,
-      'invalid_request_error',
-      'route_unknown',
-      `Unrecognized request URL (${req.method} ${req.path}).`,
-    );
-  });
-  app.use(errorHandler(resolved.log));
-  return app;
+  return api;
 }

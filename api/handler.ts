@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../config/logger';
-import type { Organization } from '../db/repositories/organizations';
+import type { Organization, Principal, Role } from '../db/repositories/organizations';
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -10,7 +10,7 @@ import {
   IdempotencyRecord,
   RequestFingerprint,
 } from '../db/repositories/idempotencyKeys';
-import { organizationOf } from './auth';
+import { ANY_MEMBER, OPERATORS, principalOf, requireRole } from './auth';
 import type { ResolvedDeps } from './deps';
 import { ApiError, invalidParam } from './errors';
 
@@ -18,6 +18,8 @@ export interface RequestContext {
   /** For writes, the request's transaction: everything a handler writes commits or rolls back together. */
   db: Knex;
   org: Organization;
+  /** The member the API key acts for. */
+  principal: Principal;
   params: Record<string, string>;
   query: Record<string, unknown>;
   body: unknown;
@@ -39,15 +41,28 @@ function context(req: Request, res: Response, db: Knex, log: Logger, body: unkno
   const params = Object.fromEntries(
     Object.entries(req.params).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]),
   );
-  return { db, org: organizationOf(res), params, query: req.query, body, log };
+  const principal = principalOf(res);
+  return { db, org: principal.organization, principal, params, query: req.query, body, log };
+}
+
+/** Checked before anything else runs, so a refused request reads and writes nothing. */
+function allowed(res: Response, roles: readonly Role[]): void {
+  requireRole(principalOf(res), roles);
 }
 
 function send(res: Response, reply: Reply): void {
   res.status(reply.status).json(reply.body);
 }
 
-export function read(deps: ResolvedDeps, handler: Handler): RequestHandler {
-  return async (req, res) => send(res, await handler(context(req, res, deps.db, deps.log, undefined)));
+export function read(
+  deps: ResolvedDeps,
+  handler: Handler,
+  roles: readonly Role[] = ANY_MEMBER,
+): RequestHandler {
+  return async (req, res) => {
+    allowed(res, roles);
+    send(res, await handler(context(req, res, deps.db, deps.log, undefined)));
+  };
 }
 
 /**
@@ -55,8 +70,15 @@ export function read(deps: ResolvedDeps, handler: Handler): RequestHandler {
  * transaction, so a slow charge point holds no database connection. Not replayed by Idempotency-Key: the
  * result is the charge point's answer at that moment, and asking again asks the charge point again.
  */
-export function act(deps: ResolvedDeps, handler: Handler): RequestHandler {
-  return async (req, res) => send(res, await handler(context(req, res, deps.db, deps.log, jsonBody(req))));
+export function act(
+  deps: ResolvedDeps,
+  handler: Handler,
+  roles: readonly Role[] = OPERATORS,
+): RequestHandler {
+  return async (req, res) => {
+    allowed(res, roles);
+    send(res, await handler(context(req, res, deps.db, deps.log, jsonBody(req))));
+  };
 }
 
 function hasBody(req: Request): boolean {
@@ -121,8 +143,13 @@ function replay(res: Response, stored: IdempotencyRecord, request: RequestFinger
  * stored with the response, so a retry gets the first response and a concurrent duplicate waits for the first
  * and then replays it. Failed requests store nothing and may be retried with the same key.
  */
-export function write(deps: ResolvedDeps, handler: Handler): RequestHandler {
+export function write(
+  deps: ResolvedDeps,
+  handler: Handler,
+  roles: readonly Role[] = OPERATORS,
+): RequestHandler {
   return async (req, res) => {
+    allowed(res, roles);
     const body = jsonBody(req);
     const key = idempotencyKeyOf(req);
     const run = (trx: Knex.Transaction) => handler(context(req, res, trx, deps.log, body));
@@ -130,7 +157,7 @@ export function write(deps: ResolvedDeps, handler: Handler): RequestHandler {
       send(res, await deps.db.transaction(run));
       return;
     }
-    const org = organizationOf(res);
+    const org = principalOf(res).organization;
     const request: RequestFingerprint = {
       method: req.method,
       path: req.baseUrl + req.path,

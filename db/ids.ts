@@ -40,7 +40,8 @@ export type IdPrefix =
   | 'proma'
   | 'promr'
   | 'orph'
-  | 'cmd';
+  | 'cmd'
+  | 'mem';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

@@ -9,6 +9,7 @@ import * as orphanSessions from './migrations/006_orphan_sessions';
 import * as chargePointCommands from './migrations/007_charge_point_commands';
 import * as meterInbox from './migrations/008_meter_inbox';
 import * as declinedHoldPolicy from './migrations/009_declined_hold_policy';
+import * as membersBillingContact from './migrations/010_members_billing_contact';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -24,6 +25,7 @@ const migrations: Record<string, Knex.Migration> = {
   '007_charge_point_commands': chargePointCommands,
   '008_meter_inbox': meterInbox,
   '009_declined_hold_policy': declinedHoldPolicy,
+  '010_members_billing_contact': membersBillingContact,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

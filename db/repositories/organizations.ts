@@ -2,9 +2,29 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { newId } from '../ids';
 
+export interface PostalAddress {
+  line1: string;
+  line2?: string;
+  postalCode: string;
+  city: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+}
+
+/** Who invoices are addressed and e-mailed to. */
+export interface BillingContact {
+  email: string | null;
+  name: string | null;
+  address: PostalAddress | null;
+  vatNumber: string | null;
+}
+
 export interface Organization {
   id: string;
   name: string;
+  /** ISO 4217; invoices are issued in it. */
+  currency: string;
+  billingContact: BillingContact;
   /** IANA zone of the organization's calendar: monthly allowances reset at its midnight. */
   timeZone: string;
   /** Ask the charge point to stop when a session's card hold is declined. */
@@ -15,6 +35,11 @@ export interface Organization {
 interface OrganizationRow {
   id: string;
   name: string;
+  currency: string;
+  billing_email: string | null;
+  billing_name: string | null;
+  billing_address: PostalAddress | null;
+  vat_number: string | null;
   time_zone: string;
   stop_charging_on_declined_hold: boolean;
   created_at: Date;
@@ -38,18 +63,36 @@ function toOrganization(row: OrganizationRow): Organization {
   return {
     id: row.id,
     name: row.name,
+    currency: row.currency,
+    billingContact: {
+      email: row.billing_email,
+      name: row.billing_name,
+      address: row.billing_address,
+      vatNumber: row.vat_number,
+    },
     timeZone: row.time_zone,
     stopChargingOnDeclinedHold: row.stop_charging_on_declined_hold,
     createdAt: row.created_at,
   };
 }
 
-export async function createOrganization(db: Knex, input: { name: string }): Promise<Organization> {
+/** With its owner, the member every first API key acts for. */
+export async function createOrganization(
+  db: Knex,
+  input: { name: string; currency?: string; owner?: { email: string; name?: string } },
+): Promise<Organization> {
   return db.transaction(async (trx) => {
     const [row] = await trx<OrganizationRow>('organizations')
-      .insert({ id: newId('org'), name: input.name })
+      .insert({ id: newId('org'), name: input.name, currency: input.currency ?? 'EUR' })
       .returning('*');
     await trx('user_types').insert(DEFAULT_USER_TYPES.map((t) => ({ organization_id: row.id, ...t })));
+    await trx('members').insert({
+      id: newId('mem'),
+      organization_id: row.id,
+      email: input.owner?.email ?? `owner@${row.id.toLowerCase()}.invalid`,
+      name: input.owner?.name ?? 'Owner',
+      role: 'owner',
+    });
     return toOrganization(row);
   });
 }
@@ -59,20 +102,33 @@ export async function getOrganization(db: Knex, id: string): Promise<Organizatio
   return row && toOrganization(row);
 }
 
+export interface OrganizationChanges {
+  name?: string;
+  timeZone?: string;
+  currency?: string;
+  stopChargingOnDeclinedHold?: boolean;
+  /** Only the given fields change; null clears one. */
+  billingContact?: Partial<BillingContact>;
+}
+
 export async function updateOrganization(
   db: Knex,
   id: string,
-  changes: { name?: string; timeZone?: string; stopChargingOnDeclinedHold?: boolean },
+  changes: OrganizationChanges,
 ): Promise<Organization | undefined> {
-  if (Object.values(changes).every((v) => v === undefined)) return getOrganization(db, id);
-  const [row] = await db<OrganizationRow>('organizations')
-    .where({ id })
-    .update({
-      name: changes.name,
-      time_zone: changes.timeZone,
-      stop_charging_on_declined_hold: changes.stopChargingOnDeclinedHold,
-    })
-    .returning('*');
+  const contact = changes.billingContact ?? {};
+  const patch = {
+    name: changes.name,
+    time_zone: changes.timeZone,
+    currency: changes.currency,
+    stop_charging_on_declined_hold: changes.stopChargingOnDeclinedHold,
+    billing_email: contact.email,
+    billing_name: contact.name,
+    billing_address: contact.address ? JSON.stringify(contact.address) : contact.address,
+    vat_number: contact.vatNumber,
+  };
+  if (Object.values(patch).every((v) => v === undefined)) return getOrganization(db, id);
+  const [row]: OrganizationRow[] = await db('organizations').where({ id }).update(patch).returning('*');
   return row && toOrganization(row);
 }
 
@@ -95,16 +151,29 @@ function hashSecret(secret: string): string {
  * The secret is returned once and never stored: only its sha256 (the secret has 190 bits of entropy, so
  * a fast hash is enough) and a short prefix that lets an operator recognise the key in a list.
  */
+/** A key acting for the member given, or else for the organization's first owner. */
 export async function createApiKey(
   db: Knex,
   organizationId: string,
   name: string,
+  memberId?: string,
 ): Promise<{ id: string; secret: string }> {
+  const member =
+    memberId ??
+    (
+      await db('members')
+        .where({ organization_id: organizationId, role: 'owner' })
+        .whereNull('removed_at')
+        .orderBy('created_at')
+        .first('id')
+    )?.id;
+  if (!member) throw new Error(`organization ${organizationId} has no owner to hold an API key`);
   const secret = `sk_${randomBase62(SECRET_LENGTH)}`;
   const id = newId('key');
   await db('api_keys').insert({
     id,
     organization_id: organizationId,
+    member_id: member,
     name,
     key_prefix: secret.slice(0, PREFIX_LENGTH),
     key_hash: hashSecret(secret),
@@ -120,19 +189,36 @@ export async function revokeApiKey(db: Knex, organizationId: string, keyId: stri
   return count > 0;
 }
 
-/** The organization a (non-revoked) API key secret belongs to. */
-export async function findOrganizationByApiKey(db: Knex, secret: string): Promise<Organization | undefined> {
+export type Role = 'owner' | 'admin' | 'billing' | 'viewer';
+export const ROLES: readonly Role[] = ['owner', 'admin', 'billing', 'viewer'];
+
+/** Who a request acts as: the member an API key belongs to, in that member's organization. */
+export interface Principal {
+  organization: Organization;
+  memberId: string;
+  role: Role;
+  apiKeyId: string;
+}
+
+/** The principal of a live API key of a live member. */
+export async function findPrincipalByApiKey(db: Knex, secret: string): Promise<Principal | undefined> {
   if (!SECRET_PATTERN.test(secret)) return undefined;
-  const row = await db<OrganizationRow>('organizations')
-    .join('api_keys', 'api_keys.organization_id', 'organizations.id')
+  const row = await db('api_keys')
+    .join('members', 'members.id', 'api_keys.member_id')
+    .join('organizations', 'organizations.id', 'api_keys.organization_id')
     .where('api_keys.key_hash', hashSecret(secret))
     .whereNull('api_keys.revoked_at')
-    .first(
-      'organizations.id',
-      'organizations.name',
-      'organizations.time_zone',
-      'organizations.stop_charging_on_declined_hold',
-      'organizations.created_at',
-    );
-  return row && toOrganization(row);
+    .whereNull('members.removed_at')
+    .first('organizations.*', {
+      member_id: 'members.id',
+      member_role: 'members.role',
+      api_key_id: 'api_keys.id',
+    });
+  if (!row) return undefined;
+  return {
+    organization: toOrganization(row as OrganizationRow),
+    memberId: row.member_id,
+    role: row.member_role,
+    apiKeyId: row.api_key_id,
+  };
 }

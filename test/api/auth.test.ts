@@ -3,7 +3,7 @@ import {
   createApiKey,
   createOrganization,
   DEFAULT_USER_TYPES,
-  findOrganizationByApiKey,
+  findPrincipalByApiKey,
   revokeApiKey,
 } from '../../db/repositories/organizations';
 import { expectError, Harness, Json, startHarness, Tenant } from './helpers';
@@ -42,11 +42,11 @@ describe('organizations and API keys (repository)', () => {
   it('finds the organization by secret, and nothing for unknown, malformed or revoked keys', async () => {
     const org = await createOrganization(h.db, { name: 'Lookup' });
     const { id, secret } = await createApiKey(h.db, org.id, 'k');
-    expect((await findOrganizationByApiKey(h.db, secret))?.id).toBe(org.id);
-    expect(await findOrganizationByApiKey(h.db, `sk_${'A'.repeat(32)}`)).toBeUndefined();
-    expect(await findOrganizationByApiKey(h.db, secret.slice(0, -1))).toBeUndefined();
+    expect((await findPrincipalByApiKey(h.db, secret))?.organization.id).toBe(org.id);
+    expect(await findPrincipalByApiKey(h.db, `sk_${'A'.repeat(32)}`)).toBeUndefined();
+    expect(await findPrincipalByApiKey(h.db, secret.slice(0, -1))).toBeUndefined();
     expect(await revokeApiKey(h.db, org.id, id)).toBe(true);
-    expect(await findOrganizationByApiKey(h.db, secret)).toBeUndefined();
+    expect(await findPrincipalByApiKey(h.db, secret)).toBeUndefined();
   });
 });
 

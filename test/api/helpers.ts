@@ -121,7 +121,9 @@ export function expectError(res: ApiResponse, status: number, param: string | nu
   expect({ status: res.status, param: res.body?.error?.param }).toEqual({ status, param });
   expect(res.body).toEqual({
     error: {
-      type: expect.stringMatching(/^(invalid_request_error|authentication_error|api_error)$/),
+      type: expect.stringMatching(
+        /^(invalid_request_error|authentication_error|permission_error|api_error)$/,
+      ),
       code: code ?? expect.any(String),
       message: expect.any(String),
       param,

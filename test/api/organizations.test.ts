@@ -19,6 +19,8 @@ describe('GET and PATCH /organizations/:id', () => {
       object: 'organization',
       id: acme.org.id,
       name: 'Acme',
+      currency: 'EUR',
+      billing_contact: { email: null, name: null, address: null, vat_number: null },
       time_zone: 'UTC',
       stop_charging_on_declined_hold: true,
       created_at: expect.any(String),
@@ -61,7 +63,7 @@ describe('GET and PATCH /organizations/:id', () => {
     ['an offset', { time_zone: '+01:00' }, 'time_zone'],
     ['an unknown zone', { time_zone: 'Mars/Olympus' }, 'time_zone'],
     ['an empty name', { name: ' ' }, 'name'],
-    ['an unknown field', { currency: 'EUR' }, 'currency'],
+    ['an unknown field', { colour: 'red' }, 'colour'],
   ])('refuses %s, naming it, and writes nothing', async (_, body, param) => {
     const before = await tableCounts(h.db);
     expectError(await globex.call('PATCH', `/organizations/${globex.org.id}`, { body }), 400, param);
