@@ -1,7 +1,17 @@
 import type { Knex } from 'knex';
+import type { Party } from '../documents/billing-document';
+import type { Mailer } from '../notifications/mailer';
 import type { PaymentProvider } from '../payments/port';
 import { createChargingSessionActivities } from './charging-session';
+import { createExemptionActivities } from './exemption';
 
-export function createActivities(deps: { db: Knex; payments: PaymentProvider }) {
-  return { ...createChargingSessionActivities(deps) };
+export interface ActivityDeps {
+  db: Knex;
+  payments: PaymentProvider;
+  mailer: Mailer;
+  seller: Party;
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return { ...createChargingSessionActivities(deps), ...createExemptionActivities(deps) };
 }

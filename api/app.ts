@@ -7,6 +7,7 @@ import { registerAllowanceRoutes } from './routes/allowances';
 import { registerBillingRuleRoutes } from './routes/billingRules';
 import { registerChargePointCommandRoutes } from './routes/chargePointCommands';
 import { registerChargePointRoutes } from './routes/chargePoints';
+import { registerExemptionRoutes } from './routes/exemptions';
 import { registerMemberRoutes } from './routes/members';
 import { registerOrganizationRoutes } from './routes/organizations';
 import { registerOrphanSessionRoutes } from './routes/orphanSessions';
@@ -102,6 +103,7 @@ export function createApp(deps: AppDeps): express.Express {
     chargePoints: deps.chargePoints,
     commandTimeoutMs: deps.commandTimeoutMs,
     runningCostTimeoutMs: deps.runningCostTimeoutMs ?? 2000,
+    exemptions: deps.exemptions,
   };
   const app = express();
   app.disable('x-powered-by');
@@ -143,6 +145,7 @@ export function apiRouter(resolved: ResolvedDeps): express.Router {
   registerQuoteRoutes(api, resolved);
   registerOrganizationRoutes(api, resolved);
   registerMemberRoutes(api, resolved);
+  registerExemptionRoutes(api, resolved);
   registerChargePointCommandRoutes(api, resolved);
   registerOrphanSessionRoutes(api, resolved);
   return api;

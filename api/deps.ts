@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../config/logger';
 import type { RunningCost } from '../workflows/charging-session/messages';
+import type { ExemptionWorkflows } from './exemption-workflows';
 
 /** The OCPP bridge as the API sees it: who is connected here, and central-system calls to them. */
 export interface ChargePointLink {
@@ -20,6 +21,8 @@ export interface AppDeps {
   commandTimeoutMs?: number;
   /** How long a session read waits for the running cost before answering without it (default 2000). */
   runningCostTimeoutMs?: number;
+  /** Starts and decides exemption workflows; without it the exemption routes answer 503. */
+  exemptions?: ExemptionWorkflows;
 }
 
 export interface ResolvedDeps {
@@ -29,4 +32,5 @@ export interface ResolvedDeps {
   chargePoints?: ChargePointLink;
   commandTimeoutMs?: number;
   runningCostTimeoutMs: number;
+  exemptions?: ExemptionWorkflows;
 }

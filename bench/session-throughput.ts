@@ -13,6 +13,7 @@ import { createBillingWorker } from '../bin/worker';
 import { createDb, dropDatabase, ensureDatabase, migrateLatest } from '../db/knex';
 import { startFakeStripe } from '../payments/fake-stripe';
 import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
+import { createSmtpMailer } from '../notifications/mailer';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { seedDemo } from '../bin/seed-demo';
 import { createChargePoint } from '../db/repositories/chargePoints';
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
     taskQueue: 'bench',
     db,
     payments: createStripeProvider(createStripeClient({ secretKey: 'sk_test_bench', apiBase: fake.url })),
+    // Sessions send no e-mail; nothing listens here.
+    mailer: createSmtpMailer({ url: 'smtp://127.0.0.1:9', from: 'bench@localhost' }),
+    seller: { name: 'Bench', address: [] },
   });
   const running = worker.run();
   const server = await startBillingServer({

@@ -13,6 +13,7 @@ import { createBillingHandlers } from '../ocpp/billing/handlers';
 import { createSessionBridge } from '../ocpp/billing/session-bridge';
 import { ChargePointUnavailable, OcppServer, startOcppServer } from '../ocpp/server';
 import type { ChargePointLink } from '../api/deps';
+import { createExemptionWorkflows } from '../api/exemption-workflows';
 import { onShutdown } from './shutdown';
 
 export interface ServerDeps {
@@ -22,6 +23,8 @@ export interface ServerDeps {
   host: string;
   apiPort: number;
   ocppPort: number;
+  exemptionRemindAfterSeconds?: number;
+  exemptionExpireAfterSeconds?: number;
 }
 
 export interface RunningServer {
@@ -48,6 +51,11 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
     runningCost: (id) => sessions.runningCost(id),
     chargePoints,
     log: logger,
+    exemptions: createExemptionWorkflows(deps.client, {
+      taskQueue: deps.taskQueue,
+      remindAfterMs: (deps.exemptionRemindAfterSeconds ?? 3 * 24 * 3600) * 1000,
+      expireAfterMs: (deps.exemptionExpireAfterSeconds ?? 14 * 24 * 3600) * 1000,
+    }),
   });
   const http: Server = await new Promise((resolve, reject) => {
     const s = app.listen(deps.apiPort, deps.host, () => resolve(s));
@@ -106,6 +114,8 @@ async function main(): Promise<void> {
     host: config.host,
     apiPort: config.apiPort,
     ocppPort: config.ocppPort,
+    exemptionRemindAfterSeconds: config.exemptionRemindAfterSeconds,
+    exemptionExpireAfterSeconds: config.exemptionExpireAfterSeconds,
   });
   logger.info('server listening', { api: server.apiUrl, ocpp: server.ocppUrl });
   onShutdown(async () => {

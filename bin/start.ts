@@ -100,6 +100,35 @@ async function main(): Promise<void> {
     await waitForHttp(`${stripe}/v1/payment_intents`);
   }
 
+  // A local mail catcher with a web inbox, unless e-mail goes to a real SMTP server.
+  let mail = `${config.smtpUrl} (external)`;
+  if (!process.env.SMTP_URL) {
+    const maildev = path.join(path.dirname(require.resolve('maildev/package.json')), 'dist/bin/maildev.js');
+    const smtpPort = new URL(config.smtpUrl).port || '1025';
+    track(
+      'maildev',
+      spawn(
+        process.execPath,
+        [
+          maildev,
+          '--smtp',
+          smtpPort,
+          '--ip',
+          '127.0.0.1',
+          '--web',
+          String(config.mailWebPort),
+          '--web-ip',
+          '127.0.0.1',
+          '--mail-directory',
+          path.join(dataDir, 'mail'),
+        ],
+        { env, stdio: ['ignore', 'ignore', 'inherit'] },
+      ),
+    );
+    mail = `http://127.0.0.1:${config.mailWebPort}  (local inbox; SMTP ${config.smtpUrl})`;
+    await waitForHttp(`http://127.0.0.1:${config.mailWebPort}/`);
+  }
+
   node('worker', 'worker.js', env);
   node('server', 'server.js', env);
   const api = `http://${config.host}:${config.apiPort}/api/v1/billing`;
@@ -114,6 +143,7 @@ async function main(): Promise<void> {
       `  PostgreSQL      ${config.databaseUrl.replace(/\/\/[^@]*@/, '//')}`,
       `  Stripe          ${stripe}${env.STRIPE_API_BASE === stripe && !config.stripeApiBase ? ' (local stateful fake)' : ''}`,
       `  API             ${api}`,
+      `  E-mail          ${mail}`,
       `  OCPP 1.6J       ws://${config.host}:${config.ocppPort}/ocpp/<charge point identity>`,
       '',
       `  Demo API key    ${demo.apiKeyFile} (Authorization: Bearer <key>)`,

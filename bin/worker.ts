@@ -4,6 +4,8 @@ import { createActivities } from '../activities';
 import { loadConfig, loadDotEnv } from '../config/env';
 import { logger } from '../config/logger';
 import { createDb } from '../db/knex';
+import type { Party } from '../documents/billing-document';
+import { createSmtpMailer, Mailer } from '../notifications/mailer';
 import type { PaymentProvider } from '../payments/port';
 import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
 import { onShutdown } from './shutdown';
@@ -14,6 +16,8 @@ export interface WorkerDeps {
   taskQueue: string;
   db: Knex;
   payments: PaymentProvider;
+  mailer: Mailer;
+  seller: Party;
 }
 
 export async function createBillingWorker(deps: WorkerDeps): Promise<Worker> {
@@ -22,7 +26,7 @@ export async function createBillingWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ db: deps.db, payments: deps.payments }),
+    activities: createActivities(deps),
   });
 }
 
@@ -38,6 +42,8 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     db,
     payments: createStripeProvider(stripe),
+    mailer: createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom }),
+    seller: config.seller,
   });
   onShutdown(() => worker.shutdown());
   logger.info('worker running', { taskQueue: config.taskQueue, temporal: config.temporalAddress });

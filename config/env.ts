@@ -14,6 +14,16 @@ export interface Config {
   stripeApiBase: string | undefined;
   defaultHoldAmount: string;
   dataDir: string;
+  /** SMTP server e-mail goes through; locally the MailDev catcher npm start runs. */
+  smtpUrl: string;
+  mailFrom: string;
+  /** Web inbox of the local mail catcher (npm start only). */
+  mailWebPort: number;
+  /** The operator, printed as the seller on invoices and credit notes. */
+  seller: { name: string; address: string[]; vatNumber: string | null; email: string | null };
+  /** Undecided exemptions remind the approvers after this, and expire after that (counted from the request). */
+  exemptionRemindAfterSeconds: number;
+  exemptionExpireAfterSeconds: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -44,5 +54,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stripeApiBase: env.STRIPE_API_BASE || undefined,
     defaultHoldAmount: env.DEFAULT_HOLD_AMOUNT || '50.00',
     dataDir: env.DATA_DIR || '.data',
+    smtpUrl: env.SMTP_URL || 'smtp://127.0.0.1:1025',
+    mailFrom: env.MAIL_FROM || 'EV Billing <billing@localhost>',
+    mailWebPort: int('MAIL_WEB_PORT', 1080),
+    seller: {
+      name: env.SELLER_NAME || 'EV Billing Operator',
+      // Lines separated by "|", e.g. "Königsallee 1|40212 Düsseldorf|DE".
+      address: (env.SELLER_ADDRESS || '').split('|').filter((l) => l.trim() !== ''),
+      vatNumber: env.SELLER_VAT_NUMBER || null,
+      email: env.SELLER_EMAIL || null,
+    },
+    exemptionRemindAfterSeconds: int('EXEMPTION_REMIND_AFTER_SECONDS', 3 * 24 * 3600),
+    exemptionExpireAfterSeconds: int('EXEMPTION_EXPIRE_AFTER_SECONDS', 14 * 24 * 3600),
   };
 }

@@ -41,7 +41,9 @@ export type IdPrefix =
   | 'promr'
   | 'orph'
   | 'cmd'
-  | 'mem';
+  | 'mem'
+  | 'exm'
+  | 'cn';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

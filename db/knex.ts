@@ -10,6 +10,7 @@ import * as chargePointCommands from './migrations/007_charge_point_commands';
 import * as meterInbox from './migrations/008_meter_inbox';
 import * as declinedHoldPolicy from './migrations/009_declined_hold_policy';
 import * as membersBillingContact from './migrations/010_members_billing_contact';
+import * as exemptionsCreditNotes from './migrations/011_exemptions_credit_notes';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -26,6 +27,7 @@ const migrations: Record<string, Knex.Migration> = {
   '008_meter_inbox': meterInbox,
   '009_declined_hold_policy': declinedHoldPolicy,
   '010_members_billing_contact': membersBillingContact,
+  '011_exemptions_credit_notes': exemptionsCreditNotes,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

@@ -42,6 +42,31 @@ export interface CancelResult {
   status: 'canceled';
 }
 
+export type RefundReason = 'requested_by_customer' | 'duplicate' | 'fraudulent';
+
+export interface RefundRequest {
+  /** The captured payment to refund (the paymentId authorize returned). */
+  paymentId: string;
+  /** This refund's amount, at least 1 and at most what is captured and not yet refunded. */
+  amountMinor: number;
+  /**
+   * Derived from business ids (e.g. the session and a refund sequence number). A retry with the same key
+   * returns the first refund; a new key is a new refund, so two partial refunds need two keys.
+   */
+  idempotencyKey: string;
+  reason?: RefundReason;
+  metadata?: Record<string, string>;
+}
+
+export interface RefundResult {
+  refundId: string;
+  paymentId: string;
+  /** The amount of this refund, not the running total refunded on the payment. */
+  amountRefundedMinor: number;
+  /** `pending` when the provider accepted the refund but has not completed it yet. */
+  status: 'succeeded' | 'pending';
+}
+
 /**
  * Contract for errors: a card decline is a business outcome and comes back as `outcome: 'declined'`;
  * transient trouble (network, timeouts, 429, 5xx) is thrown as an ordinary Error so the Temporal
@@ -53,9 +78,17 @@ export interface PaymentProvider {
   authorize(r: AuthorizeRequest): Promise<AuthorizeResult>;
   capture(r: CaptureRequest): Promise<CaptureResult>;
   cancel(r: CancelRequest): Promise<CancelResult>;
+  /**
+   * Returns part or all of a captured payment. A payment that was never captured cannot be refunded (cancel
+   * releases the hold), nor can more than remains unrefunded: both are PaymentRejectedError.
+   */
+  refund(r: RefundRequest): Promise<RefundResult>;
 }
 
-/** A non-transient provider refusal (capture above capturable, invalid state, bad parameter). */
+/**
+ * A non-transient provider refusal (capture above capturable, refund above what remains, invalid state,
+ * bad parameter).
+ */
 export class PaymentRejectedError extends Error {
   override readonly name = 'PaymentRejectedError';
 

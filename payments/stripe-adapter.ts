@@ -12,6 +12,9 @@ import {
   type CaptureResult,
   type PaymentProvider,
   PaymentRejectedError,
+  type RefundReason,
+  type RefundRequest,
+  type RefundResult,
 } from './port';
 
 export interface StripeClientOptions {
@@ -29,6 +32,7 @@ export interface StripeProviderOptions {
 const DEFAULT_TIMEOUT_MS = 20_000;
 // Stripe's documented maximum idempotency key length.
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const REFUND_REASONS: readonly RefundReason[] = ['requested_by_customer', 'duplicate', 'fraudulent'];
 
 type Endpoint = Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol'>;
 
@@ -251,5 +255,52 @@ export function createStripeProvider(stripe: Stripe, options: StripeProviderOpti
     }
   }
 
-  return { name: 'stripe', authorize, capture, cancel };
+  async function refund(r: RefundRequest): Promise<RefundResult> {
+    requireText('paymentId', r.paymentId);
+    requireText('idempotencyKey', r.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH);
+    assertMinorUnits('amountMinor', r.amountMinor, 1);
+    if (r.reason !== undefined && !REFUND_REASONS.includes(r.reason)) {
+      throw new PaymentRejectedError(
+        'invalid_request',
+        `reason must be one of ${REFUND_REASONS.join(', ')}, got ${String(r.reason)}`,
+      );
+    }
+    const params: Stripe.RefundCreateParams = {
+      payment_intent: r.paymentId,
+      amount: r.amountMinor,
+      ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.metadata ? { metadata: r.metadata } : {}),
+    };
+    // No recovery under a new key here, unlike capture and cancel: two refunds of the same amount are a
+    // legitimate pair of partial refunds, so only the idempotency key can tell a retry from a second refund.
+    let created: Stripe.Refund;
+    try {
+      created = await stripe.refunds.create(params, { idempotencyKey: r.idempotencyKey });
+    } catch (err) {
+      throw toPortError(err, 'refund', log);
+    }
+    const paymentId =
+      typeof created.payment_intent === 'string'
+        ? created.payment_intent
+        : (created.payment_intent?.id ?? r.paymentId);
+    if (created.status === 'failed' || created.status === 'canceled') {
+      // Retrying the same key replays this refund; only a new refund (new key) can try again.
+      log.warn('refund not completed', {
+        refundId: created.id,
+        paymentId,
+        status: created.status,
+        failureReason: created.failure_reason,
+      });
+      throw new PaymentRejectedError(
+        created.failure_reason || `refund_${created.status}`,
+        `Stripe refund ${created.id} is ${created.status}`,
+      );
+    }
+    // `pending` and `requires_action` (some payment methods need the customer's details) are not final yet.
+    const status = created.status === 'succeeded' ? 'succeeded' : 'pending';
+    log.info('payment refunded', { refundId: created.id, paymentId, amountMinor: created.amount, status });
+    return { refundId: created.id, paymentId, amountRefundedMinor: created.amount, status };
+  }
+
+  return { name: 'stripe', authorize, capture, cancel, refund };
 }

@@ -1,1 +1,2 @@
 export { chargingSession } from './charging-session/workflow';
+export { exemption } from './exemption/workflow';

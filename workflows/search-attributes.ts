@@ -6,4 +6,12 @@ export const ORGANIZATION_ID = defineSearchAttributeKey('OrganizationId', Search
 export const ID_TAG = defineSearchAttributeKey('IdTag', SearchAttributeType.KEYWORD);
 export const SESSION_STATUS = defineSearchAttributeKey('SessionStatus', SearchAttributeType.KEYWORD);
 
-export const ALL_SEARCH_ATTRIBUTES = [CHARGE_POINT_ID, ORGANIZATION_ID, ID_TAG, SESSION_STATUS];
+export const EXEMPTION_STATUS = defineSearchAttributeKey('ExemptionStatus', SearchAttributeType.KEYWORD);
+
+export const ALL_SEARCH_ATTRIBUTES = [
+  CHARGE_POINT_ID,
+  ORGANIZATION_ID,
+  ID_TAG,
+  SESSION_STATUS,
+  EXEMPTION_STATUS,
+];

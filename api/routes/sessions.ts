@@ -113,7 +113,19 @@ function receiptPricingJson(p: StoredPricing | null) {
   };
 }
 
-function receiptJson(view: SessionView['receipt']) {
+function exemptionSummaryJson(e: SessionView['exemption']) {
+  if (!e) return null;
+  return {
+    id: e.id,
+    status: e.status,
+    amount: decimal(e.amount),
+    reversal: e.reversal,
+    amount_reversed: decimal(e.amount_reversed),
+    credit_note: e.credit_note_id ? { id: e.credit_note_id, number: e.credit_note_number } : null,
+  };
+}
+
+function receiptJson(view: SessionView['receipt'], exemption: SessionView['exemption']) {
   if (!view) return null;
   const { receipt: r, lines } = view;
   return {
@@ -141,6 +153,8 @@ function receiptJson(view: SessionView['receipt']) {
     amount_paid: money(r.amount_paid, r.currency),
     amount_due: money(r.amount_due, r.currency),
     payment_status: r.payment_status,
+    // An approved exemption credits this receipt through its credit note; the receipt itself never changes.
+    exemption: exemption?.status === 'approved' ? exemptionSummaryJson(exemption) : null,
     issued_at: iso(r.issued_at),
   };
 }
@@ -184,7 +198,8 @@ function sessionJson(view: SessionView) {
     started_at: iso(s.started_at),
     stopped_at: iso(s.stopped_at),
     stop_reason: s.stop_reason,
-    receipt: receiptJson(view.receipt),
+    exemption: exemptionSummaryJson(view.exemption),
+    receipt: receiptJson(view.receipt, view.exemption),
     payment: paymentJson(view.payment),
   };
 }

@@ -14,6 +14,18 @@ export interface SessionView {
   session: SessionRow & { charge_point_identity: string };
   receipt: { receipt: ReceiptRow; lines: ReceiptLineRow[] } | null;
   payment: PaymentRow | null;
+  /** The session's open or approved exemption, else its latest one. */
+  exemption: ExemptionSummary | null;
+}
+
+export interface ExemptionSummary {
+  id: string;
+  status: string;
+  amount: string | null;
+  reversal: string | null;
+  amount_reversed: string | null;
+  credit_note_id: string | null;
+  credit_note_number: string | null;
 }
 
 function sessionsOf(db: Knex, organizationId: string): Knex.QueryBuilder {
@@ -36,12 +48,28 @@ async function withBilling(db: Knex, sessions: SessionView['session'][]): Promis
         .orderBy(['receipt_id', 'position'])
     : [];
   const payments: PaymentRow[] = await db<PaymentRow>('payments').whereIn('session_id', ids);
+  const exemptions: (ExemptionSummary & { session_id: string })[] = await db('exemptions')
+    .leftJoin('credit_notes', 'credit_notes.exemption_id', 'exemptions.id')
+    .whereIn('exemptions.session_id', ids)
+    // Live ones (pending, approved) first, then the newest.
+    .orderByRaw("exemptions.status IN ('pending', 'approved') DESC, exemptions.id DESC")
+    .select(
+      'exemptions.session_id',
+      'exemptions.id',
+      'exemptions.status',
+      'exemptions.amount',
+      'exemptions.reversal',
+      'exemptions.amount_reversed',
+      'credit_notes.id as credit_note_id',
+      'credit_notes.number as credit_note_number',
+    );
   return sessions.map((session) => {
     const receipt = receipts.find((r) => r.session_id === session.id);
     return {
       session,
       receipt: receipt ? { receipt, lines: lines.filter((l) => l.receipt_id === receipt.id) } : null,
       payment: payments.find((p) => p.session_id === session.id) ?? null,
+      exemption: exemptions.find((e) => e.session_id === session.id) ?? null,
     };
   });
 }

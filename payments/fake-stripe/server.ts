@@ -8,6 +8,7 @@ import { canonicalJson, type FormObject, FormParseError, parseForm } from './for
 import { IdempotencyStore, MAX_IDEMPOTENCY_KEY_LENGTH, type StoredResponse } from './idempotency';
 import { stripeId } from './ids';
 import { type FakePaymentIntent, PaymentIntentStore } from './payment-intents';
+import { type FakeRefund, RefundStore } from './refunds';
 import { FakeStripeError, invalidParam, noSuchObject, unrecognizedUrl } from './stripe-error';
 
 export interface FakeStripeOptions {
@@ -31,10 +32,15 @@ export interface FakeStripe {
   close(): Promise<void>;
   paymentIntent(id: string): FakePaymentIntent | undefined;
   listPaymentIntents(): FakePaymentIntent[];
+  refund(id: string): FakeRefund | undefined;
+  /** Every refund, oldest first. */
+  listRefunds(): FakeRefund[];
+  /** The running total refunded on an intent, in minor units. */
+  refundedAmount(paymentIntentId: string): number;
   failNext(rule: FailureRule): void;
   /** Every request handled so far, in the order the fake acted on them: what actually went over the wire. */
   requests(): RecordedRequest[];
-  /** Forgets intents, idempotency keys, pending failure rules and recorded requests. */
+  /** Forgets intents, refunds, idempotency keys, pending failure rules and recorded requests. */
   reset(): void;
 }
 
@@ -115,41 +121,64 @@ function authenticate(req: IncomingMessage): string {
   return match[1];
 }
 
-function decodeId(segment: string): string {
+/** The path's object id; `kind` and `param` name the object in the 404 for an undecodable one. */
+function decodeId(segment: string, kind: string, param: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw noSuchObject('payment_intent', segment.slice(0, 100), 'intent');
+    throw noSuchObject(kind, segment.slice(0, 100), param);
   }
 }
 
 type RouteHandler = (params: FormObject, id: string) => object;
 
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: RouteHandler;
+  /** The object the path's id names, as Stripe spells it in a 404, and the path parameter's name. */
+  object?: { kind: string; param: string };
+}
+
+const intentObject = { kind: 'payment_intent', param: 'intent' };
+const refundObject = { kind: 'refund', param: 'refund' };
+
 export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<FakeStripe> {
   const log = (opts.logger ?? rootLogger).child({ component: 'fake-stripe' });
   const intents = new PaymentIntentStore();
+  const refunds = new RefundStore((id) => intents.get(id));
   const idempotency = new IdempotencyStore();
   const failures = new FailureInjector();
   const recorded: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
-  const routes: Array<{ method: string; pattern: RegExp; handler: RouteHandler }> = [
+  const routes: Route[] = [
     { method: 'POST', pattern: /^\/v1\/payment_intents$/, handler: (p) => intents.create(p) },
     { method: 'GET', pattern: /^\/v1\/payment_intents$/, handler: (p) => intents.list(p) },
     {
       method: 'GET',
       pattern: /^\/v1\/payment_intents\/([^/]+)$/,
       handler: (p, id) => intents.retrieve(id, p),
+      object: intentObject,
     },
     {
       method: 'POST',
       pattern: /^\/v1\/payment_intents\/([^/]+)\/capture$/,
       handler: (p, id) => intents.capture(id, p),
+      object: intentObject,
     },
     {
       method: 'POST',
       pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/,
       handler: (p, id) => intents.cancel(id, p),
+      object: intentObject,
+    },
+    { method: 'POST', pattern: /^\/v1\/refunds$/, handler: (p) => refunds.create(p) },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/refunds\/([^/]+)$/,
+      handler: (p, id) => refunds.retrieve(id, p),
+      object: refundObject,
     },
   ];
 
@@ -170,7 +199,8 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
       for (const r of routes) {
         const match = r.pattern.exec(path);
         if (match && r.method === method) {
-          return okReply(r.handler(params, match[1] ? decodeId(match[1]) : ''));
+          const id = match[1] && r.object ? decodeId(match[1], r.object.kind, r.object.param) : '';
+          return okReply(r.handler(params, id));
         }
       }
       throw unrecognizedUrl(method, path);
@@ -335,10 +365,14 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     },
     paymentIntent: (id) => intents.get(id),
     listPaymentIntents: () => intents.all(),
+    refund: (id) => refunds.get(id),
+    listRefunds: () => refunds.all(),
+    refundedAmount: (paymentIntentId) => refunds.refundedAmount(paymentIntentId),
     failNext: (rule) => failures.add(rule),
     requests: () => recorded.map((r) => ({ ...r })),
     reset() {
       intents.clear();
+      refunds.clear();
       idempotency.clear();
       failures.clear();
       recorded.length = 0;

@@ -181,6 +181,164 @@ describe('authorize, capture, cancel through the adapter', () => {
   });
 });
 
+describe('refunds', () => {
+  async function captured(amountMinor: number): Promise<string> {
+    const paymentId = await authorized({ amountMinor: 5000 });
+    await provider.capture({ paymentId, amountMinor, idempotencyKey: `capture:${paymentId}` });
+    return paymentId;
+  }
+
+  it('refunds a captured payment in full, and nothing more after that', async () => {
+    const paymentId = await captured(4000);
+    const refund = await provider.refund({
+      paymentId,
+      amountMinor: 4000,
+      idempotencyKey: 'refund:full:1',
+      reason: 'requested_by_customer',
+      metadata: { sessionId: 'ses_refund' },
+    });
+    expect(refund).toEqual({
+      refundId: expect.stringMatching(/^re_/),
+      paymentId,
+      amountRefundedMinor: 4000,
+      status: 'succeeded',
+    });
+    expect(fake.refund(refund.refundId)).toEqual({
+      id: refund.refundId,
+      object: 'refund',
+      amount: 4000,
+      balance_transaction: expect.stringMatching(/^txn_/),
+      charge: fake.paymentIntent(paymentId)?.latest_charge,
+      created: expect.any(Number),
+      currency: 'eur',
+      metadata: { sessionId: 'ses_refund' },
+      payment_intent: paymentId,
+      reason: 'requested_by_customer',
+      receipt_number: null,
+      source_transfer_reversal: null,
+      status: 'succeeded',
+      transfer_reversal: null,
+    });
+    expect(fake.requests().at(-1)).toMatchObject({
+      method: 'POST',
+      path: '/v1/refunds',
+      idempotencyKey: 'refund:full:1',
+      status: 200,
+    });
+    // A refund leaves the intent itself as it was: Stripe records refunds on the charge.
+    expect(fake.paymentIntent(paymentId)).toMatchObject({ status: 'succeeded', amount_received: 4000 });
+
+    const err = await rejection(
+      provider.refund({ paymentId, amountMinor: 1, idempotencyKey: 'refund:full:2' }),
+    );
+    expect(err.code).toBe('charge_already_refunded');
+    expect(fake.refundedAmount(paymentId)).toBe(4000);
+  });
+
+  it('adds partial refunds up and refuses one above what remains', async () => {
+    const paymentId = await captured(4000);
+    const first = await provider.refund({ paymentId, amountMinor: 1500, idempotencyKey: 'refund:part:1' });
+    const second = await provider.refund({ paymentId, amountMinor: 1000, idempotencyKey: 'refund:part:2' });
+    expect(second.refundId).not.toBe(first.refundId);
+    expect(fake.refundedAmount(paymentId)).toBe(2500);
+
+    const err = await rejection(
+      provider.refund({ paymentId, amountMinor: 1501, idempotencyKey: 'refund:part:3' }),
+    );
+    expect(err.code).toBe('amount_too_large');
+    expect(err.statusCode).toBe(400);
+    expect(err.message).toMatch(/unrefunded amount on charge \(1500\)/);
+    expect(fake.refundedAmount(paymentId)).toBe(2500);
+    expect(fake.listRefunds().map((r) => r.amount)).toEqual([1500, 1000]);
+
+    // Exactly the remainder is still refundable.
+    await expect(
+      provider.refund({ paymentId, amountMinor: 1500, idempotencyKey: 'refund:part:4' }),
+    ).resolves.toMatchObject({ amountRefundedMinor: 1500, status: 'succeeded' });
+    expect(fake.refundedAmount(paymentId)).toBe(4000);
+  });
+
+  it('refuses to refund a hold that was not captured, or was canceled', async () => {
+    const held = await authorized();
+    const uncaptured = await rejection(
+      provider.refund({ paymentId: held, amountMinor: 100, idempotencyKey: 'refund:held' }),
+    );
+    expect(uncaptured.code).toBe('charge_not_refundable');
+    expect(uncaptured.statusCode).toBe(400);
+    expect(fake.paymentIntent(held)).toMatchObject({ status: 'requires_capture', amount_capturable: 5000 });
+
+    const canceled = await authorized();
+    await provider.cancel({ paymentId: canceled, idempotencyKey: 'cancel:before-refund' });
+    const err = await rejection(
+      provider.refund({ paymentId: canceled, amountMinor: 100, idempotencyKey: 'refund:canceled' }),
+    );
+    expect(err.code).toBe('charge_not_refundable');
+    expect(fake.listRefunds()).toHaveLength(0);
+  });
+
+  it('refuses to refund an unknown payment', async () => {
+    const err = await rejection(
+      provider.refund({ paymentId: 'pi_nope', amountMinor: 1, idempotencyKey: 'refund:unknown' }),
+    );
+    expect(err.code).toBe('resource_missing');
+    expect(err.statusCode).toBe(404);
+  });
+
+  it('rejects a zero or fractional refund and an unknown reason before calling Stripe', async () => {
+    const paymentId = await captured(4000);
+    const sent = fake.requests().length;
+    for (const amountMinor of [0, 12.5]) {
+      const err = await rejection(provider.refund({ paymentId, amountMinor, idempotencyKey: 'refund:bad' }));
+      expect(err.code).toBe('invalid_amount');
+    }
+    const reason = 'changed_my_mind' as unknown as 'duplicate';
+    const err = await rejection(
+      provider.refund({ paymentId, amountMinor: 100, idempotencyKey: 'refund:bad', reason }),
+    );
+    expect(err.code).toBe('invalid_request');
+    expect(fake.requests()).toHaveLength(sent);
+  });
+
+  it('returns the same refund for a retry with the same key, refunding once', async () => {
+    const paymentId = await captured(4000);
+    const request = { paymentId, amountMinor: 4000, idempotencyKey: 'refund:retry' };
+    const first = await provider.refund(request);
+    // Without the replay this would be refused: the payment is fully refunded by now.
+    const again = await provider.refund(request);
+    expect(again).toEqual(first);
+    expect(fake.listRefunds()).toHaveLength(1);
+    expect(fake.refundedAmount(paymentId)).toBe(4000);
+    expect(fake.requests().at(-1)).toMatchObject({ path: '/v1/refunds', replayed: true });
+  });
+
+  it('refunds once when the response was lost to a timeout and the refund is retried', async () => {
+    const impatient = createStripeProvider(
+      createStripeClient({ secretKey, apiBase: fake.url, timeoutMs: 300 }),
+      { logger: quiet },
+    );
+    const paymentId = await captured(4000);
+    fake.failNext({ pathPrefix: '/v1/refunds', status: 200, delayMs: 1500 });
+    const request = { paymentId, amountMinor: 2500, idempotencyKey: 'refund:lost' };
+    const err = await transientFailure(impatient.refund(request));
+    expect(err.message).toMatch(/timeout/i);
+    expect(fake.refundedAmount(paymentId)).toBe(2500);
+
+    const retried = await impatient.refund(request);
+    expect(retried).toMatchObject({ paymentId, amountRefundedMinor: 2500, status: 'succeeded' });
+    expect(fake.listRefunds()).toEqual([expect.objectContaining({ id: retried.refundId })]);
+    expect(fake.requests().at(-1)?.replayed).toBe(true);
+  });
+
+  it('turns a 500 on refund into a plain retryable Error that refunded nothing', async () => {
+    const paymentId = await captured(4000);
+    fake.failNext({ method: 'POST', pathPrefix: '/v1/refunds', status: 500 });
+    const request = { paymentId, amountMinor: 100, idempotencyKey: 'refund:500' };
+    await transientFailure(provider.refund(request));
+    expect(fake.listRefunds()).toHaveLength(0);
+    await expect(provider.refund(request)).resolves.toMatchObject({ amountRefundedMinor: 100 });
+  });
+});
+
 describe('declines', () => {
   it('returns a generic decline as an outcome, not an error', async () => {
     const result = await provider.authorize(authorizeRequest({ paymentMethodId: 'pm_card_chargeDeclined' }));
@@ -461,6 +619,84 @@ describe('the fake over raw HTTP', () => {
     const missing = await call('/v1/payment_intents/pi_missing', { headers: auth });
     expect(missing.status).toBe(404);
     expect(missing.body.error).toMatchObject({ code: 'resource_missing', param: 'intent' });
+  });
+
+  describe('refunds', () => {
+    async function capturedIntent(amount: number): Promise<string> {
+      const created = await call('/v1/payment_intents', {
+        method: 'POST',
+        headers: form,
+        body: createBody(),
+      });
+      const id = created.body.id as string;
+      const capture = await call(`/v1/payment_intents/${id}/capture`, {
+        method: 'POST',
+        headers: form,
+        body: `amount_to_capture=${amount}`,
+      });
+      expect(capture.body.status).toBe('succeeded');
+      return id;
+    }
+
+    it('refunds what remains when no amount is given, and retrieves the refund', async () => {
+      const intent = await capturedIntent(800);
+      await call('/v1/refunds', {
+        method: 'POST',
+        headers: form,
+        body: `payment_intent=${intent}&amount=300`,
+      });
+      const rest = await call('/v1/refunds', {
+        method: 'POST',
+        headers: form,
+        body: `payment_intent=${intent}&reason=duplicate&metadata[case]=7`,
+      });
+      expect(rest.status).toBe(200);
+      expect(rest.body).toMatchObject({
+        id: expect.stringMatching(/^re_/),
+        object: 'refund',
+        amount: 500,
+        currency: 'usd',
+        payment_intent: intent,
+        status: 'succeeded',
+        reason: 'duplicate',
+        metadata: { case: '7' },
+        created: expect.any(Number),
+      });
+      const got = await call(`/v1/refunds/${rest.body.id as string}`, { headers: auth });
+      expect(got.body).toEqual(rest.body);
+
+      const missing = await call('/v1/refunds/re_missing', { headers: auth });
+      expect(missing.status).toBe(404);
+      expect(missing.body.error).toMatchObject({ code: 'resource_missing', param: 'refund' });
+    });
+
+    it('answers a replayed refund with Idempotent-Replayed: true and the same refund', async () => {
+      const intent = await capturedIntent(800);
+      const init = {
+        method: 'POST',
+        headers: { ...form, 'Idempotency-Key': 'raw-refund' },
+        body: `payment_intent=${intent}&amount=800`,
+      };
+      const first = await call('/v1/refunds', init);
+      const second = await call('/v1/refunds', init);
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      expect(second.body).toEqual(first.body);
+      expect(fake.listRefunds()).toHaveLength(1);
+    });
+
+    it.each([
+      ['a missing payment_intent', 'amount=100', 'payment_intent', 'parameter_missing'],
+      ['an unknown parameter', 'payment_intent=pi_x&amonut=1', 'amonut', 'parameter_unknown'],
+      ['a refund by charge, which the fake does not model', 'charge=ch_x', 'charge', 'parameter_unknown'],
+      ['a zero amount', 'payment_intent=pi_x&amount=0', 'amount', 'amount_too_small'],
+      ['an unknown reason', 'payment_intent=pi_x&reason=expired_uncaptured_charge', 'reason', undefined],
+    ])('answers %s with a 400 naming the parameter', async (_label, body, param, code) => {
+      const res = await call('/v1/refunds', { method: 'POST', headers: form, body });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'invalid_request_error', param });
+      if (code) expect(res.body.error).toMatchObject({ code });
+      expect(fake.listRefunds()).toHaveLength(0);
+    });
   });
 
   it('applies failure rules only to matching requests, as many times as asked', async () => {

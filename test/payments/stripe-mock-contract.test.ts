@@ -165,6 +165,36 @@ describe('adapter requests against stripe-mock (Stripe OpenAPI validation)', () 
     });
   });
 
+  it('refund: Refund create by payment_intent with amount, reason and metadata', async () => {
+    requireMock();
+    const result = await provider.refund({
+      paymentId: 'pi_123',
+      amountMinor: 700,
+      idempotencyKey: 'contract:refund:1',
+      reason: 'requested_by_customer',
+      metadata: { sessionId: 'ses_contract' },
+    });
+    // The fixture's own refund comes back, whatever we asked for; only its id is worth asserting.
+    expect(result.refundId).toMatch(/^re_/);
+    expect(onlyExchange()).toMatchObject({
+      method: 'POST',
+      path: '/v1/refunds',
+      status: 200,
+      idempotency_key: 'contract:refund:1',
+    });
+  });
+
+  it('refund without the optional fields', async () => {
+    requireMock();
+    const result = await provider.refund({
+      paymentId: 'pi_123',
+      amountMinor: 1,
+      idempotencyKey: 'contract:refund:2',
+    });
+    expect(result.refundId).toMatch(/^re_/);
+    expect(onlyExchange().status).toBe(200);
+  });
+
   it('really validates: a misspelled or mistyped parameter is refused', async () => {
     requireMock();
     // Guards the tests above: if stripe-mock accepted anything, they would prove nothing.
@@ -178,6 +208,10 @@ describe('adapter requests against stripe-mock (Stripe OpenAPI validation)', () 
       capture_method: 'later',
     } as unknown as Stripe.PaymentIntentCreateParams;
     await expect(stripe.paymentIntents.create(mistyped)).rejects.toBeInstanceOf(
+      Stripe.errors.StripeInvalidRequestError,
+    );
+    const badReason = { payment_intent: 'pi_123', amount: 100, reason: 'changed_mind' };
+    await expect(stripe.refunds.create(badReason)).rejects.toBeInstanceOf(
       Stripe.errors.StripeInvalidRequestError,
     );
   });

@@ -2,6 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createBillingWorker } from '../../bin/worker';
+import type { Mailer } from '../../notifications/mailer';
 import { startFakeStripe, FakeStripe } from '../../payments/fake-stripe';
 import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
 
@@ -13,19 +14,35 @@ export interface RunningWorker {
 }
 
 /** The project's real worker (workflows + activities) against the test server, paying through the Stripe fake. */
+export const TEST_SELLER = {
+  name: 'Stromwerk Laden GmbH',
+  address: ['Königsallee 1', '40212 Düsseldorf', 'DE'],
+  vatNumber: 'DE811111111',
+};
+
+/** Tests that do not read e-mail: messages are dropped after the mailer accepts them. */
+const discardingMailer: Mailer = { send: async (mail) => ({ messageId: `<${mail.key}@discarded>` }) };
+
 export async function startWorker(
   env: TestWorkflowEnvironment,
   db: Knex,
   taskQueue: string,
+  opts: { mailer?: Mailer; stripeTimeoutMs?: number } = {},
 ): Promise<RunningWorker> {
   const fake = await startFakeStripe();
-  const stripe = createStripeClient({ secretKey: 'sk_test_integration', apiBase: fake.url });
+  const stripe = createStripeClient({
+    secretKey: 'sk_test_integration',
+    apiBase: fake.url,
+    timeoutMs: opts.stripeTimeoutMs,
+  });
   const worker = await createBillingWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     db,
     payments: createStripeProvider(stripe),
+    mailer: opts.mailer ?? discardingMailer,
+    seller: TEST_SELLER,
   });
   const running = worker.run();
   return {

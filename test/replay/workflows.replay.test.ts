@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 const dir = path.join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
-describe('replay of recorded charging-session histories', () => {
+describe('replay of recorded workflow histories', () => {
   it('has recorded histories to replay', () => {
     expect(files.length).toBeGreaterThan(0);
   });
