@@ -103,7 +103,8 @@ async function main(): Promise<void> {
   // A local mail catcher with a web inbox, unless e-mail goes to a real SMTP server.
   let mail = `${config.smtpUrl} (external)`;
   if (!process.env.SMTP_URL) {
-    const maildev = path.join(path.dirname(require.resolve('maildev/package.json')), 'dist/bin/maildev.js');
+    // maildev exports only an ESM entry, not its bin or package.json: the installed path it is.
+    const maildev = path.join(root, 'node_modules/maildev/dist/bin/maildev.js');
     const smtpPort = new URL(config.smtpUrl).port || '1025';
     track(
       'maildev',
