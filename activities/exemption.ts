@@ -11,13 +11,14 @@ import {
   recordReversal,
   Reversal,
 } from '../db/repositories/exemptions';
-import { getOrganization, Organization } from '../db/repositories/organizations';
+import { getOrganization } from '../db/repositories/organizations';
 import { findPaymentBySession } from '../db/repositories/payments';
 import { findReceiptBySession } from '../db/repositories/receipts';
 import { Mailer, sendOnce } from '../notifications/mailer';
 import { amountOff } from '../pricing/adjustments';
 import { Dec, fromMinorUnits, toMinorUnits } from '../pricing/money';
 import { PaymentProvider, PaymentRejectedError } from '../payments/port';
+import { buyerOf } from './parties';
 
 export interface ExemptionDeps {
   db: Knex;
@@ -70,19 +71,6 @@ async function creditLines(db: Knex, exemption: Exemption) {
   return { receipt, parts, total };
 }
 
-function addressOf(org: Organization): Party {
-  const c = org.billingContact;
-  const a = c.address;
-  return {
-    name: c.name ?? org.name,
-    address: a
-      ? [a.line1, a.line2, `${a.postalCode} ${a.city}`, a.country].filter((l): l is string => !!l)
-      : [],
-    vatNumber: c.vatNumber,
-    email: c.email,
-  };
-}
-
 export function createExemptionActivities({ db, payments, mailer, seller }: ExemptionDeps) {
   async function approvers(organizationId: string): Promise<string[]> {
     return db('members')
@@ -126,7 +114,7 @@ export function createExemptionActivities({ db, payments, mailer, seller }: Exem
 
     /**
      * Gives the money back the way it was taken: a hold not captured yet is canceled, a captured payment is
-     * refunded (never more than was captured), a charge nobody paid is waived. Keys derive from the
+     * refunded (never more than was captured), an amount due is credited on the organization's invoice. Keys derive from the
      * exemption, so a retry after a timeout reaches the provider as the same request.
      */
     async reverseExemptedCharge(exemptionId: string): Promise<ReversalOutcome> {
@@ -174,7 +162,9 @@ export function createExemptionActivities({ db, payments, mailer, seller }: Exem
           throw err;
         }
       } else {
-        outcome = { reversal: 'amount_due_waived', amount: total.toString() };
+        // Nothing was paid at the charger: the amount is due on the organization's invoice (issued or to
+        // come), and the credit note is applied on the next one that closes.
+        outcome = { reversal: 'invoice_credit', amount: total.toString() };
       }
       await recordReversal(db, exemptionId, { ...outcome, at });
       return outcome;
@@ -215,7 +205,7 @@ export function createExemptionActivities({ db, payments, mailer, seller }: Exem
             timeZone: org.timeZone,
             currency: receipt.currency,
             seller,
-            buyer: addressOf(org),
+            buyer: buyerOf(org),
             references: [
               { label: 'Receipt', value: receipt.number },
               { label: 'Session', value: exemption.sessionId },

@@ -4,6 +4,7 @@ import type { Mailer } from '../notifications/mailer';
 import type { PaymentProvider } from '../payments/port';
 import { createChargingSessionActivities } from './charging-session';
 import { createExemptionActivities } from './exemption';
+import { createInvoiceActivities } from './invoice';
 
 export interface ActivityDeps {
   db: Knex;
@@ -13,5 +14,9 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createChargingSessionActivities(deps), ...createExemptionActivities(deps) };
+  return {
+    ...createChargingSessionActivities(deps),
+    ...createExemptionActivities(deps),
+    ...createInvoiceActivities(deps),
+  };
 }

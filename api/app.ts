@@ -8,6 +8,7 @@ import { registerBillingRuleRoutes } from './routes/billingRules';
 import { registerChargePointCommandRoutes } from './routes/chargePointCommands';
 import { registerChargePointRoutes } from './routes/chargePoints';
 import { registerExemptionRoutes } from './routes/exemptions';
+import { registerInvoiceRoutes } from './routes/invoices';
 import { registerMemberRoutes } from './routes/members';
 import { registerOrganizationRoutes } from './routes/organizations';
 import { registerOrphanSessionRoutes } from './routes/orphanSessions';
@@ -104,6 +105,7 @@ export function createApp(deps: AppDeps): express.Express {
     commandTimeoutMs: deps.commandTimeoutMs,
     runningCostTimeoutMs: deps.runningCostTimeoutMs ?? 2000,
     exemptions: deps.exemptions,
+    invoices: deps.invoices,
   };
   const app = express();
   app.disable('x-powered-by');
@@ -146,6 +148,7 @@ export function apiRouter(resolved: ResolvedDeps): express.Router {
   registerOrganizationRoutes(api, resolved);
   registerMemberRoutes(api, resolved);
   registerExemptionRoutes(api, resolved);
+  registerInvoiceRoutes(api, resolved);
   registerChargePointCommandRoutes(api, resolved);
   registerOrphanSessionRoutes(api, resolved);
   return api;

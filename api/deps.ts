@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '../config/logger';
 import type { RunningCost } from '../workflows/charging-session/messages';
 import type { ExemptionWorkflows } from './exemption-workflows';
+import type { InvoiceWorkflows } from './invoice-workflows';
 
 /** The OCPP bridge as the API sees it: who is connected here, and central-system calls to them. */
 export interface ChargePointLink {
@@ -23,6 +24,8 @@ export interface AppDeps {
   runningCostTimeoutMs?: number;
   /** Starts and decides exemption workflows; without it the exemption routes answer 503. */
   exemptions?: ExemptionWorkflows;
+  /** Starts invoice closings (backfills); without it POST .../invoices/close answers 503. */
+  invoices?: InvoiceWorkflows;
 }
 
 export interface ResolvedDeps {
@@ -33,4 +36,5 @@ export interface ResolvedDeps {
   commandTimeoutMs?: number;
   runningCostTimeoutMs: number;
   exemptions?: ExemptionWorkflows;
+  invoices?: InvoiceWorkflows;
 }

@@ -1,6 +1,6 @@
 import { Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { EXEMPTION_STATUS, ORGANIZATION_ID } from '../workflows/search-attributes';
+import { BILLING_KIND, BILLING_STATUS, ORGANIZATION_ID } from '../workflows/search-attributes';
 import {
   decideExemptionUpdate,
   DecisionResultV1,
@@ -35,7 +35,8 @@ export function createExemptionWorkflows(
         args: [{ ...input, remindAfterMs: opts.remindAfterMs, expireAfterMs: opts.expireAfterMs }],
         typedSearchAttributes: [
           { key: ORGANIZATION_ID, value: input.organizationId },
-          { key: EXEMPTION_STATUS, value: 'pending' },
+          { key: BILLING_KIND, value: 'exemption' },
+          { key: BILLING_STATUS, value: 'pending' },
         ],
       });
     },

@@ -43,7 +43,8 @@ export type IdPrefix =
   | 'cmd'
   | 'mem'
   | 'exm'
-  | 'cn';
+  | 'cn'
+  | 'inv';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

@@ -11,6 +11,7 @@ import * as meterInbox from './migrations/008_meter_inbox';
 import * as declinedHoldPolicy from './migrations/009_declined_hold_policy';
 import * as membersBillingContact from './migrations/010_members_billing_contact';
 import * as exemptionsCreditNotes from './migrations/011_exemptions_credit_notes';
+import * as invoices from './migrations/012_invoices';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -28,6 +29,7 @@ const migrations: Record<string, Knex.Migration> = {
   '009_declined_hold_policy': declinedHoldPolicy,
   '010_members_billing_contact': membersBillingContact,
   '011_exemptions_credit_notes': exemptionsCreditNotes,
+  '012_invoices': invoices,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),
@@ -37,6 +39,20 @@ const migrationSource: Knex.MigrationSource<string> = {
 
 export function createDb(databaseUrl: string, pool: Knex.PoolConfig = { min: 0, max: 10 }): Knex {
   return knexFactory({ client: 'pg', connection: databaseUrl, pool });
+}
+
+/** Up to and including the named migration: tests of a migration start from the schema before it. */
+export async function migrateUpTo(db: Knex, last: string): Promise<void> {
+  if (!(last in migrations)) throw new Error(`no migration ${last}`);
+  await db.migrate.latest({
+    migrationSource: {
+      ...migrationSource,
+      getMigrations: async () =>
+        Object.keys(migrations)
+          .filter((n) => n <= last)
+          .sort(),
+    },
+  });
 }
 
 export async function migrateLatest(db: Knex): Promise<void> {

@@ -1,2 +1,3 @@
 export { chargingSession } from './charging-session/workflow';
 export { exemption } from './exemption/workflow';
+export { invoiceClose } from './invoice-close/workflow';

@@ -6,12 +6,18 @@ export const ORGANIZATION_ID = defineSearchAttributeKey('OrganizationId', Search
 export const ID_TAG = defineSearchAttributeKey('IdTag', SearchAttributeType.KEYWORD);
 export const SESSION_STATUS = defineSearchAttributeKey('SessionStatus', SearchAttributeType.KEYWORD);
 
-export const EXEMPTION_STATUS = defineSearchAttributeKey('ExemptionStatus', SearchAttributeType.KEYWORD);
+// The long-running billing workflows (exemption, invoice-close, allowance-reset, payout) share these.
+export const BILLING_KIND = defineSearchAttributeKey('BillingKind', SearchAttributeType.KEYWORD);
+export const BILLING_STATUS = defineSearchAttributeKey('BillingStatus', SearchAttributeType.KEYWORD);
+/** yyyy-mm, in the organization's time zone. */
+export const BILLING_PERIOD = defineSearchAttributeKey('BillingPeriod', SearchAttributeType.KEYWORD);
 
 export const ALL_SEARCH_ATTRIBUTES = [
   CHARGE_POINT_ID,
   ORGANIZATION_ID,
   ID_TAG,
   SESSION_STATUS,
-  EXEMPTION_STATUS,
+  BILLING_KIND,
+  BILLING_STATUS,
+  BILLING_PERIOD,
 ];

@@ -41,6 +41,8 @@ const organizationJson = (o: Organization) => ({
   },
   time_zone: o.timeZone,
   stop_charging_on_declined_hold: o.stopChargingOnDeclinedHold,
+  payment_method_id: o.paymentMethodId,
+  payment_customer_id: o.paymentCustomerId,
   created_at: iso(o.createdAt),
 });
 
@@ -68,7 +70,12 @@ export function registerOrganizationRoutes(router: Router, deps: ResolvedDeps): 
       deps,
       async ({ db, org, principal, params, body: raw }) => {
         ownId(org, params.id);
-        const body = readBody(raw, [...SETTINGS, 'billing_contact']);
+        const body = readBody(raw, [
+          ...SETTINGS,
+          'billing_contact',
+          'payment_method_id',
+          'payment_customer_id',
+        ]);
         if (principal.role === 'billing') {
           const setting = SETTINGS.find((f) => body[f] !== undefined);
           if (setting) requireRole(principal, OPERATORS);
@@ -83,6 +90,8 @@ export function registerOrganizationRoutes(router: Router, deps: ResolvedDeps): 
           currency,
           stopChargingOnDeclinedHold: stopCharging,
           billingContact: readBillingContact(body),
+          paymentMethodId: nullableProviderId(body, 'payment_method_id'),
+          paymentCustomerId: nullableProviderId(body, 'payment_customer_id'),
         });
         if (!updated) throw resourceMissing('organization', params.id);
         return { status: 200, body: organizationJson(updated) };
@@ -93,6 +102,17 @@ export function registerOrganizationRoutes(router: Router, deps: ResolvedDeps): 
 }
 
 const SETTINGS = ['name', 'time_zone', 'currency', 'stop_charging_on_declined_hold'] as const;
+
+const PROVIDER_ID = {
+  max: 255,
+  pattern: /^[A-Za-z0-9_-]+$/,
+  patternMessage: 'must be a payment provider id such as pm_card_visa',
+};
+
+/** The saved payment method invoices are charged to: absent keeps, null removes. */
+function nullableProviderId(body: Body, param: string): string | null | undefined {
+  return body[param] === null ? null : optionalString(body, param, PROVIDER_ID);
+}
 
 const EMAIL = {
   max: 254,

@@ -18,7 +18,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('decision_note');
     t.timestamp('decided_at', { useTz: true });
     t.timestamp('reminded_at', { useTz: true });
-    t.text('reversal').checkIn(['hold_canceled', 'refunded', 'amount_due_waived']);
+    t.text('reversal').checkIn(['hold_canceled', 'refunded', 'invoice_credit']);
     t.text('refund_id');
     t.decimal('amount_reversed', 18, 4);
     t.timestamp('reversed_at', { useTz: true });

@@ -4,7 +4,7 @@ import { canonicalDecimalOrNull } from './decimals';
 import { fetchPage, Page, PageRequest } from './pagination';
 
 export type ExemptionStatus = 'pending' | 'approved' | 'rejected' | 'expired';
-export type Reversal = 'hold_canceled' | 'refunded' | 'amount_due_waived';
+export type Reversal = 'hold_canceled' | 'refunded' | 'invoice_credit';
 
 export interface Exemption {
   id: string;

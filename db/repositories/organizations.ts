@@ -24,6 +24,9 @@ export interface Organization {
   name: string;
   /** ISO 4217; invoices are issued in it. */
   currency: string;
+  /** The saved payment method invoices are charged to; without one they wait for a bank transfer. */
+  paymentCustomerId: string | null;
+  paymentMethodId: string | null;
   billingContact: BillingContact;
   /** IANA zone of the organization's calendar: monthly allowances reset at its midnight. */
   timeZone: string;
@@ -36,6 +39,8 @@ interface OrganizationRow {
   id: string;
   name: string;
   currency: string;
+  payment_customer_id: string | null;
+  payment_method_id: string | null;
   billing_email: string | null;
   billing_name: string | null;
   billing_address: PostalAddress | null;
@@ -64,6 +69,8 @@ function toOrganization(row: OrganizationRow): Organization {
     id: row.id,
     name: row.name,
     currency: row.currency,
+    paymentCustomerId: row.payment_customer_id,
+    paymentMethodId: row.payment_method_id,
     billingContact: {
       email: row.billing_email,
       name: row.billing_name,
@@ -107,6 +114,8 @@ export interface OrganizationChanges {
   timeZone?: string;
   currency?: string;
   stopChargingOnDeclinedHold?: boolean;
+  paymentCustomerId?: string | null;
+  paymentMethodId?: string | null;
   /** Only the given fields change; null clears one. */
   billingContact?: Partial<BillingContact>;
 }
@@ -122,6 +131,8 @@ export async function updateOrganization(
     time_zone: changes.timeZone,
     currency: changes.currency,
     stop_charging_on_declined_hold: changes.stopChargingOnDeclinedHold,
+    payment_customer_id: changes.paymentCustomerId,
+    payment_method_id: changes.paymentMethodId,
     billing_email: contact.email,
     billing_name: contact.name,
     billing_address: contact.address ? JSON.stringify(contact.address) : contact.address,

@@ -8,7 +8,7 @@ set -eu
 : "${TEMPORAL_ADDRESS:=temporal:7233}"
 : "${TEMPORAL_NAMESPACE:=default}"
 : "${NAMESPACE_RETENTION:=168h}" # closed workflow histories; billing records live in PostgreSQL
-: "${SEARCH_ATTRIBUTES:=ChargePointId OrganizationId IdTag SessionStatus}"
+: "${SEARCH_ATTRIBUTES:=ChargePointId OrganizationId IdTag SessionStatus BillingKind BillingStatus BillingPeriod}"
 : "${SEARCH_ATTRIBUTE_TYPE:=Keyword}"
 : "${TEMPORAL_CLI:=temporal}"
 : "${WAIT_SECONDS:=180}"

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { apiRouter } from '../../api/app';
 import type { ResolvedDeps } from '../../api/deps';
-import * as m010 from '../../db/migrations/010_members_billing_contact';
-import * as m011 from '../../db/migrations/011_exemptions_credit_notes';
+import { migrateLatest } from '../../db/knex';
 import { findPrincipalByApiKey } from '../../db/repositories/organizations';
 import { createTestDatabase } from '../support/database';
 import { expectError, Harness, startHarness, tableCounts, Tenant } from './helpers';
@@ -203,10 +202,8 @@ describe('members and API keys', () => {
 
 describe('migration 010 on an existing organization', () => {
   it('gives every organization an owner who holds its existing keys', async () => {
-    const tdb = await createTestDatabase('migr010');
+    const tdb = await createTestDatabase('migr010', { upTo: '009_declined_hold_policy' });
     try {
-      await m011.down(tdb.db);
-      await m010.down(tdb.db);
       await tdb.db('organizations').insert({ id: 'org_OLD', name: 'Old' });
       const secret = `sk_${'a'.repeat(32)}`;
       await tdb.db('api_keys').insert({
@@ -216,7 +213,7 @@ describe('migration 010 on an existing organization', () => {
         key_prefix: secret.slice(0, 7),
         key_hash: createHash('sha256').update(secret).digest('hex'),
       });
-      await m010.up(tdb.db);
+      await migrateLatest(tdb.db);
       const principal = await findPrincipalByApiKey(tdb.db, secret);
       expect(principal).toMatchObject({ role: 'owner', organization: { id: 'org_OLD', currency: 'EUR' } });
     } finally {

@@ -23,6 +23,8 @@ describe('GET and PATCH /organizations/:id', () => {
       billing_contact: { email: null, name: null, address: null, vat_number: null },
       time_zone: 'UTC',
       stop_charging_on_declined_hold: true,
+      payment_method_id: null,
+      payment_customer_id: null,
       created_at: expect.any(String),
     });
   });

@@ -1,119 +1,28 @@
 import { writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { createApp } from '../../api/app';
-import { createExemptionWorkflows } from '../../api/exemption-workflows';
-import { createMember } from '../../db/repositories/members';
-import { createApiKey } from '../../db/repositories/organizations';
-import { findReceiptBySession } from '../../db/repositories/receipts';
-import { allocateTransaction } from '../../db/repositories/sessions';
-import { createSessionBridge, SessionBridge } from '../../ocpp/billing/session-bridge';
-import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
-import { EXEMPTION_STATUS } from '../../workflows/search-attributes';
-import { listen, request, tableCounts } from '../api/helpers';
-import { createTestDatabase, TestDatabase } from '../support/database';
-import { Fixture, insertBillingFixture } from '../support/fixtures';
+import { BILLING_STATUS } from '../../workflows/search-attributes';
+import { tableCounts } from '../api/helpers';
+import { Role, useBillingStack } from '../support/billing-stack';
 import { pdfText } from '../support/pdf-text';
-import { SmtpCatcher, startSmtpCatcher } from '../support/smtp';
-import { startTemporal } from '../support/temporal';
-import { RunningWorker, startWorker } from '../support/worker';
 
 // The exemption workflow on the real Temporal dev server and PostgreSQL, driven through the REST API:
 // request, approve (refund once, credit note, driver e-mail), reject, reminder and expiry, and refusals.
 
-const TASK_QUEUE = 'integration-exemptions';
-// Read by the API at each request, so a test can shorten them.
-const timers = { taskQueue: TASK_QUEUE, remindAfterMs: 60_000, expireAfterMs: 120_000 };
-
-let tdb: TestDatabase;
-let env: TestWorkflowEnvironment;
-let running: RunningWorker;
-let smtp: SmtpCatcher;
-let bridge: SessionBridge;
-let server: Server;
-let baseUrl: string;
-let fx: Fixture;
-const keys: Record<'owner' | 'admin' | 'billing', string> = {} as never;
-const memberIds: Record<string, string> = {};
-
-type Call = (method: string, p: string, body?: unknown) => ReturnType<typeof request>;
-const as =
-  (who: keyof typeof keys): Call =>
-  (method, p, body) =>
-    request(baseUrl, method, p, { key: keys[who], body });
-
-beforeAll(async () => {
-  tdb = await createTestDatabase('exemptions');
-  env = await startTemporal();
-  smtp = await startSmtpCatcher();
-  running = await startWorker(env, tdb.db, TASK_QUEUE, { mailer: smtp.mailer, stripeTimeoutMs: 500 });
-  bridge = createSessionBridge(env.client, TASK_QUEUE);
-  fx = await insertBillingFixture(tdb.db, { identity: 'CP-EXM', idTag: 'TAG-EXM' });
-  for (const role of ['owner', 'admin', 'billing'] as const) {
-    const member = await createMember(tdb.db, fx.organizationId, { email: `${role}@org.example`, role });
-    memberIds[role] = member.id;
-    keys[role] = (await createApiKey(tdb.db, fx.organizationId, role, member.id)).secret;
-  }
-  const app = createApp({
-    db: tdb.db,
-    runningCost: async () => undefined,
-    exemptions: createExemptionWorkflows(env.client, timers),
-  });
-  const listening = await listen(app);
-  server = listening.server;
-  baseUrl = `${listening.url}/api/v1/billing`;
-});
-
-afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await running?.stop();
-  await env?.teardown();
-  await smtp?.close();
-  await tdb?.drop();
-});
+const stack = useBillingStack('exemptions', 'integration-exemptions');
+const { as, timers } = stack;
 
 let minute = 0;
-/** A session charged to the fixture's driver: held, metered, captured, with a receipt. */
-async function billedSession(wh = 10_000): Promise<{ sessionId: string; total: string }> {
-  const startedAt = new Date(Date.UTC(2026, 10, 2, 8, minute++));
-  const session = await allocateTransaction(tdb.db, {
-    organizationId: fx.organizationId,
-    chargePointId: fx.chargePointId,
-    chargePointIdentity: fx.identity,
-    connectorId: 1,
-    idTag: fx.idTag,
-    meterStartWh: '0',
-    startedAt,
-    workflowIdFor: (tx) => chargingSessionWorkflowId(fx.identity, tx),
-  });
-  await bridge.start(session.workflow_id, {
-    sessionId: session.id,
-    organizationId: fx.organizationId,
-    chargePointId: fx.chargePointId,
-    chargePointIdentity: fx.identity,
-    connectorId: 1,
-    transactionId: session.transaction_id,
-    idTag: fx.idTag,
-    meterStartWh: '0',
-    startedAt: startedAt.toISOString(),
-  });
-  await bridge.stop(session.workflow_id, {
-    meterStopWh: String(wh),
-    timestamp: new Date(startedAt.getTime() + 30 * 60_000).toISOString(),
-    reason: 'Local',
-  });
-  await env.client.workflow.getHandle(session.workflow_id).result();
-  const receipt = (await findReceiptBySession(tdb.db, session.id))!.receipt;
-  return { sessionId: session.id, total: receipt.total };
-}
+/** A session charged to the fixture's driver's card: held, metered, captured, with a receipt. */
+const billedSession = (wh = 10_000) =>
+  stack.billedSession({ stoppedAt: new Date(Date.UTC(2026, 10, 2, 9, minute++)), wh });
 
-const result = (exemptionId: string) => env.client.workflow.getHandle(`exemption:${exemptionId}`).result();
+const result = (exemptionId: string) =>
+  stack.env.client.workflow.getHandle(`exemption:${exemptionId}`).result();
+const driverEmail = () => `${stack.fx.idTag.toLowerCase()}@example.com`;
 const mailsTo = (address: string) =>
-  smtp.messages.filter((m) => [m.to].flat().some((t) => t?.text.includes(address)));
+  stack.smtp.messages.filter((m) => [m.to].flat().some((t) => t?.text.includes(address)));
 
 describe('exemption workflow', () => {
   it('approved by a billing delegate: refunds once despite a lost response, issues a credit note, tells the driver', async () => {
@@ -122,7 +31,11 @@ describe('exemption workflow', () => {
       reason: 'Charger delivered power intermittently',
     });
     expect(requested.status).toBe(201);
-    expect(requested.body).toMatchObject({ status: 'pending', amount: null, requested_by: memberIds.admin });
+    expect(requested.body).toMatchObject({
+      status: 'pending',
+      amount: null,
+      requested_by: stack.memberIds.admin,
+    });
     const id = requested.body.id as string;
     expect(id).toMatch(/^exm_/);
 
@@ -132,13 +45,13 @@ describe('exemption workflow', () => {
     expect((await as('admin')('POST', `/exemptions/${id}/approve`, {})).status).toBe(403);
 
     // Stripe refunds but the answer is lost to the client's timeout; the activity retries with the same key.
-    running.fake.failNext({ method: 'POST', pathPrefix: '/v1/refunds', status: 200, delayMs: 1500 });
+    stack.running.fake.failNext({ method: 'POST', pathPrefix: '/v1/refunds', status: 200, delayMs: 1500 });
     const approved = await as('billing')('POST', `/exemptions/${id}/approve`, { note: 'Confirmed by site' });
     expect(approved.status).toBe(200);
-    expect(approved.body).toMatchObject({ status: 'approved', decided_by: memberIds.billing });
+    expect(approved.body).toMatchObject({ status: 'approved', decided_by: stack.memberIds.billing });
     expect(await result(id)).toBe('approved');
 
-    const refunds = running.fake.listRefunds();
+    const refunds = stack.running.fake.listRefunds();
     expect(refunds).toHaveLength(1);
     expect(refunds[0].amount).toBe(Math.round(Number(total) * 100));
     const read = await as('billing')('GET', `/exemptions/${id}`);
@@ -151,16 +64,14 @@ describe('exemption workflow', () => {
     });
     const note = await as('owner')('GET', `/credit-notes/${read.body.credit_note.id}`);
     expect(note.body.total).toBe(read.body.amount_reversed);
-    const pdf = await fetch(`${baseUrl}/credit-notes/${note.body.id}/download`, {
-      headers: { authorization: `Bearer ${keys.owner}` },
-    });
+    const pdf = await stack.download(`/credit-notes/${note.body.id}/download`);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     const text = await pdfText(Buffer.from(await pdf.arrayBuffer()));
     expect(text).toContain('Credit note');
     expect(text).toContain('Number: CN-000001');
     expect(text).toMatch(new RegExp(`Total EUR\\s*${Number(total).toFixed(2)}`));
 
-    const mail = mailsTo('tag-exm@example.com');
+    const mail = mailsTo(driverEmail());
     expect(mail).toHaveLength(1);
     expect(mail[0].subject).toContain('credited');
     expect(mail[0].attachments.map((a) => a.filename)).toEqual(['CN-000001.pdf']);
@@ -175,9 +86,9 @@ describe('exemption workflow', () => {
     const second = await as('admin')('POST', `/sessions/${sessionId}/exemptions`, { reason: 'again' });
     expect(second.status).toBe(409);
 
-    const description = await env.client.workflow.getHandle(`exemption:${id}`).describe();
-    expect(description.typedSearchAttributes.get(EXEMPTION_STATUS)).toBe('approved');
-    const history = await env.client.workflow.getHandle(`exemption:${id}`).fetchHistory();
+    const description = await stack.env.client.workflow.getHandle(`exemption:${id}`).describe();
+    expect(description.typedSearchAttributes.get(BILLING_STATUS)).toBe('approved');
+    const history = await stack.env.client.workflow.getHandle(`exemption:${id}`).fetchHistory();
     // The refund activity really ran twice: its first attempt timed out after Stripe had acted.
     const attempts = (history.events ?? [])
       .map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 0)
@@ -199,16 +110,16 @@ describe('exemption workflow', () => {
     expect(self.body.error.code).toBe('self_approval');
     expect((await as('owner')('GET', `/exemptions/${id}`)).body.status).toBe('pending');
 
-    const refundsBefore = running.fake.listRefunds().length;
+    const refundsBefore = stack.running.fake.listRefunds().length;
     const rejected = await as('billing')('POST', `/exemptions/${id}/reject`, { note: 'Session was fine' });
     expect(rejected.body).toMatchObject({ status: 'rejected', decision_note: 'Session was fine' });
     expect(await result(id)).toBe('rejected');
-    expect(running.fake.listRefunds()).toHaveLength(refundsBefore);
+    expect(stack.running.fake.listRefunds()).toHaveLength(refundsBefore);
     expect((await as('owner')('GET', `/exemptions/${id}`)).body).toMatchObject({
       reversal: null,
       credit_note: null,
     });
-    const mail = mailsTo('tag-exm@example.com').filter((m) => m.text?.includes('stands'));
+    const mail = mailsTo(driverEmail()).filter((m) => m.text?.includes('stands'));
     expect(mail).toHaveLength(1);
     expect(mail[0].text).toContain('Session was fine');
     // A rejected request does not block a new one.
@@ -229,7 +140,7 @@ describe('exemption workflow', () => {
       const read = (await as('owner')('GET', `/exemptions/${id}`)).body;
       expect(read).toMatchObject({ status: 'expired', reversal: null });
       expect(read.reminded_at).not.toBeNull();
-      const reminders = smtp.messages.filter((m) => m.subject?.includes(id));
+      const reminders = stack.smtp.messages.filter((m) => m.subject?.includes(id));
       expect(reminders).toHaveLength(1);
       expect(reminders[0].to && [reminders[0].to].flat()[0].text).toContain('owner@org.example');
       expect([reminders[0].to].flat()[0]!.text).toContain('billing@org.example');
@@ -253,13 +164,13 @@ describe('exemption workflow', () => {
     const note = (await as('owner')('GET', `/credit-notes/${read.credit_note.id}`)).body;
     expect(note.total_excl_vat).toBe('2');
     expect(Number(note.total)).toBeCloseTo(Number(note.total_excl_vat) + Number(note.total_vat), 10);
-    const refund = running.fake.listRefunds().find((r) => r.id === read.refund_id)!;
+    const refund = stack.running.fake.listRefunds().find((r) => r.id === read.refund_id)!;
     expect(refund.amount).toBe(Math.round(Number(note.total) * 100));
   });
 
   it('answers bad requests with a clear error and writes nothing', async () => {
     const { sessionId, total } = await billedSession();
-    const before = await tableCounts(tdb.db);
+    const before = await tableCounts(stack.tdb.db);
     const cases: [string, string, unknown, number, string | null][] = [
       ['admin', '/sessions/ses_unknown/exemptions', { reason: 'x' }, 404, null],
       ['admin', `/sessions/${sessionId}/exemptions`, {}, 400, 'reason'],
@@ -276,9 +187,9 @@ describe('exemption workflow', () => {
       ['billing', '/exemptions/exm_unknown/approve', {}, 404, null],
     ];
     for (const [who, p, body, status, param] of cases) {
-      const res = await as(who as keyof typeof keys)('POST', p, body);
+      const res = await as(who as Role)('POST', p, body);
       expect({ p, status: res.status, param: res.body.error?.param ?? null }).toEqual({ p, status, param });
     }
-    expect(await tableCounts(tdb.db)).toEqual(before);
+    expect(await tableCounts(stack.tdb.db)).toEqual(before);
   });
 });

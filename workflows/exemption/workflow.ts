@@ -7,7 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ExemptionActivities } from '../../activities/exemption';
-import { EXEMPTION_STATUS } from '../search-attributes';
+import { BILLING_STATUS } from '../search-attributes';
 import {
   decideExemptionUpdate,
   DECISION_REFUSALS,
@@ -52,7 +52,7 @@ export async function exemption(input: ExemptionInput): Promise<ExemptionState> 
     async (d) => {
       decision = { ...d, at: new Date(Date.now()).toISOString() };
       state = d.decision === 'approve' ? 'approved' : 'rejected';
-      upsertSearchAttributes([{ key: EXEMPTION_STATUS, value: state }]);
+      upsertSearchAttributes([{ key: BILLING_STATUS, value: state }]);
       await db.recordExemptionDecision({
         exemptionId: input.exemptionId,
         status: state,
@@ -97,7 +97,7 @@ export async function exemption(input: ExemptionInput): Promise<ExemptionState> 
   }
   if (!decided) {
     state = 'expired';
-    upsertSearchAttributes([{ key: EXEMPTION_STATUS, value: state }]);
+    upsertSearchAttributes([{ key: BILLING_STATUS, value: state }]);
     await db.recordExemptionDecision({
       exemptionId: input.exemptionId,
       status: 'expired',

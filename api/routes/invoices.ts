@@ -1,0 +1,214 @@
+import type { Router } from 'express';
+import { periodOf } from '../../db/repositories/allowances';
+import {
+  draftInvoice,
+  getInvoice,
+  Invoice,
+  InvoiceLine,
+  invoiceLines,
+  invoicePdf,
+  InvoiceStatus,
+  listInvoices,
+  markInvoicePaid,
+  voidInvoice,
+} from '../../db/repositories/invoices';
+import { BILLING, organizationOf } from '../auth';
+import type { ResolvedDeps } from '../deps';
+import { ApiError, invalidParam, resourceMissing } from '../errors';
+import { act, read, write } from '../handler';
+import { iso } from '../json';
+import { listEnvelope, parsePage, queryString } from '../pagination';
+import { optionalString, readBody, requiredString } from '../validation';
+
+const STATUSES: readonly InvoiceStatus[] = ['draft', 'issued', 'paid', 'void'];
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+function invoiceJson(inv: Invoice, lines?: InvoiceLine[]) {
+  return {
+    object: 'invoice',
+    id: inv.id,
+    invoice_id: inv.id,
+    organization_id: inv.organizationId,
+    number: inv.number,
+    status: inv.status,
+    period: inv.period,
+    period_start: inv.periodStart,
+    period_end: inv.periodEnd,
+    currency: inv.currency,
+    session_count: inv.sessionCount,
+    total_excl_vat: inv.totalExclVat,
+    total_vat: inv.totalVat,
+    total_amount: inv.total,
+    amount_prepaid: inv.amountPrepaid,
+    amount_payable: inv.amountPayable,
+    vat_breakdown: inv.vatBreakdown,
+    issued_at: iso(inv.issuedAt),
+    due_at: iso(inv.dueAt),
+    paid_at: iso(inv.paidAt),
+    payment_method: inv.paymentMethod,
+    payment_reference: inv.paymentReference,
+    voided_at: iso(inv.voidedAt),
+    void_reason: inv.voidReason,
+    emailed_at: iso(inv.emailedAt),
+    ...(lines && {
+      lines: lines.map((l) => ({
+        position: l.position,
+        kind: l.kind,
+        session_id: l.sessionId,
+        credit_note_id: l.creditNoteId,
+        description: l.description,
+        vat_rate: l.vatRate,
+        amount: l.amount,
+        vat_amount: l.vatAmount,
+        amount_incl_vat: l.amountInclVat,
+      })),
+    }),
+    created_at: iso(inv.createdAt),
+  };
+}
+
+const notIssued = (inv: Invoice, action: string) =>
+  new ApiError(
+    409,
+    'invalid_request_error',
+    'invoice_not_issued',
+    `Invoice ${inv.id} is ${inv.status}; only an issued invoice can be ${action}.`,
+  );
+
+function readPeriod(raw: unknown, param: string): string {
+  if (typeof raw !== 'string' || !PERIOD.test(raw)) throw invalidParam(param, 'must be a month as YYYY-MM');
+  return raw;
+}
+
+export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void {
+  // The open period's draft is created on first sight and answered with its running total.
+  router.get(
+    '/organizations/:id/invoices',
+    read(deps, async ({ db, org, params, query }) => {
+      if (params.id !== org.id) throw resourceMissing('organization', params.id);
+      const status = queryString(query, 'status');
+      if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
+        throw invalidParam('status', `must be one of ${STATUSES.join(', ')}`);
+      }
+      const rawPeriod = queryString(query, 'period');
+      const period = rawPeriod === undefined ? undefined : readPeriod(rawPeriod, 'period');
+      const current = await draftInvoice(db, org, periodOf(org.timeZone, new Date()));
+      const page = await listInvoices(
+        db,
+        org.id,
+        { status: status as InvoiceStatus | undefined, period },
+        parsePage(query),
+      );
+      const data = page.data.map((inv) => (inv.id === current.id ? current : inv));
+      return {
+        status: 200,
+        body: listEnvelope(
+          { ...page, data },
+          (inv) => invoiceJson(inv),
+          (inv) => inv.id,
+        ),
+      };
+    }),
+  );
+
+  router.get(
+    '/invoices/:id',
+    read(deps, async ({ db, org, params }) => {
+      const inv = await getInvoice(db, org.id, params.id);
+      if (!inv) throw resourceMissing('invoice', params.id);
+      if (inv.status === 'draft')
+        return { status: 200, body: invoiceJson(await draftInvoice(db, org, inv.period), []) };
+      return { status: 200, body: invoiceJson(inv, await invoiceLines(db, inv.id)) };
+    }),
+  );
+
+  router.get('/invoices/:id/download', async (req, res) => {
+    const org = organizationOf(res);
+    const id = String(req.params.id);
+    const inv = await getInvoice(deps.db, org.id, id);
+    if (!inv) throw resourceMissing('invoice', id);
+    const pdf = await invoicePdf(deps.db, org.id, id);
+    if (!pdf) {
+      throw new ApiError(
+        409,
+        'invalid_request_error',
+        'invoice_not_issued',
+        `Invoice ${id} is a draft; it has no PDF until its period closes.`,
+      );
+    }
+    res
+      .status(200)
+      .set('Content-Type', 'application/pdf')
+      .set('Content-Disposition', `attachment; filename="${inv.number}.pdf"`)
+      .send(pdf);
+  });
+
+  // Closes a period now (after its grace time): the schedule's job, and a backfill of a past month. Closing
+  // an issued period again returns the same invoice.
+  router.post(
+    '/organizations/:id/invoices/close',
+    act(
+      deps,
+      async ({ org, params, body: raw }) => {
+        if (params.id !== org.id) throw resourceMissing('organization', params.id);
+        const body = readBody(raw, ['period']);
+        const period = readPeriod(requiredString(body, 'period', { max: 7 }), 'period');
+        if (period > periodOf(org.timeZone, new Date()))
+          throw invalidParam('period', 'must not be in the future');
+        if (!deps.invoices) {
+          throw new ApiError(
+            503,
+            'api_error',
+            'workflows_unavailable',
+            'Closing invoices needs the workflow service.',
+          );
+        }
+        const workflowId = await deps.invoices.close(org, period);
+        return {
+          status: 202,
+          body: { object: 'invoice_close', organization_id: org.id, period, workflow_id: workflowId },
+        };
+      },
+      BILLING,
+    ),
+  );
+
+  router.post(
+    '/invoices/:id/mark-paid',
+    write(
+      deps,
+      async ({ db, org, params, body: raw }) => {
+        const body = readBody(raw, ['reference']);
+        const reference = optionalString(body, 'reference', { max: 200, trim: true }) ?? null;
+        const inv = await getInvoice(db, org.id, params.id);
+        if (!inv) throw resourceMissing('invoice', params.id);
+        const paid = await markInvoicePaid(db, inv.id, {
+          method: 'bank_transfer',
+          reference,
+          at: new Date(),
+        });
+        if (!paid) throw notIssued(inv, 'marked paid');
+        return { status: 200, body: invoiceJson(paid) };
+      },
+      BILLING,
+    ),
+  );
+
+  // Voiding releases what the invoice billed: its sessions and credits go on the next invoice that closes.
+  router.post(
+    '/invoices/:id/void',
+    write(
+      deps,
+      async ({ db, org, params, body: raw }) => {
+        const body = readBody(raw, ['reason']);
+        const reason = requiredString(body, 'reason', { max: 1000, trim: true });
+        const inv = await getInvoice(db, org.id, params.id);
+        if (!inv) throw resourceMissing('invoice', params.id);
+        const voided = await voidInvoice(db, inv.id, reason, new Date());
+        if (!voided) throw notIssued(inv, 'voided');
+        return { status: 200, body: invoiceJson(voided) };
+      },
+      BILLING,
+    ),
+  );
+}
