@@ -5,12 +5,15 @@ import type { PaymentProvider } from '../payments/port';
 import { createChargingSessionActivities } from './charging-session';
 import { createExemptionActivities } from './exemption';
 import { createInvoiceActivities } from './invoice';
+import { createMonthlyRunActivities } from './monthly-run';
 
 export interface ActivityDeps {
   db: Knex;
   payments: PaymentProvider;
   mailer: Mailer;
   seller: Party;
+  /** How long after a month ends its invoice waits for late sessions. */
+  invoiceGraceMs?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -18,5 +21,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createChargingSessionActivities(deps),
     ...createExemptionActivities(deps),
     ...createInvoiceActivities(deps),
+    ...createMonthlyRunActivities(deps),
   };
 }

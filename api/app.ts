@@ -106,6 +106,7 @@ export function createApp(deps: AppDeps): express.Express {
     runningCostTimeoutMs: deps.runningCostTimeoutMs ?? 2000,
     exemptions: deps.exemptions,
     invoices: deps.invoices,
+    schedules: deps.schedules,
   };
   const app = express();
   app.disable('x-powered-by');

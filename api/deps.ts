@@ -26,6 +26,13 @@ export interface AppDeps {
   exemptions?: ExemptionWorkflows;
   /** Starts invoice closings (backfills); without it POST .../invoices/close answers 503. */
   invoices?: InvoiceWorkflows;
+  /** The organizations' monthly schedules; without it the backfill route answers 503. */
+  schedules?: ScheduleControl;
+}
+
+export interface ScheduleControl {
+  /** Re-runs the monthly schedule for the months from..to; answers the number of runs. */
+  backfill(org: { id: string; timeZone: string }, from: string, to: string): Promise<number>;
 }
 
 export interface ResolvedDeps {
@@ -37,4 +44,5 @@ export interface ResolvedDeps {
   runningCostTimeoutMs: number;
   exemptions?: ExemptionWorkflows;
   invoices?: InvoiceWorkflows;
+  schedules?: ScheduleControl;
 }

@@ -13,7 +13,9 @@ import { createBillingHandlers } from '../ocpp/billing/handlers';
 import { createSessionBridge } from '../ocpp/billing/session-bridge';
 import { ChargePointUnavailable, OcppServer, startOcppServer } from '../ocpp/server';
 import type { ChargePointLink } from '../api/deps';
+import { backfillBillingSchedule, ensureAllBillingSchedules } from '../api/billing-schedules';
 import { createExemptionWorkflows } from '../api/exemption-workflows';
+import { createInvoiceWorkflows } from '../api/invoice-workflows';
 import { onShutdown } from './shutdown';
 
 export interface ServerDeps {
@@ -25,6 +27,7 @@ export interface ServerDeps {
   ocppPort: number;
   exemptionRemindAfterSeconds?: number;
   exemptionExpireAfterSeconds?: number;
+  invoiceGraceSeconds?: number;
 }
 
 export interface RunningServer {
@@ -56,7 +59,19 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
       remindAfterMs: (deps.exemptionRemindAfterSeconds ?? 3 * 24 * 3600) * 1000,
       expireAfterMs: (deps.exemptionExpireAfterSeconds ?? 14 * 24 * 3600) * 1000,
     }),
+    invoices: createInvoiceWorkflows(deps.client, {
+      taskQueue: deps.taskQueue,
+      graceMs: (deps.invoiceGraceSeconds ?? 3 * 24 * 3600) * 1000,
+    }),
+    schedules: { backfill: (org, from, to) => backfillBillingSchedule(deps.client, org, from, to) },
   });
+  // Each organization's monthly schedule; an organization created later gets its schedule at the next start.
+  try {
+    const count = await ensureAllBillingSchedules(deps.client, deps.db, { taskQueue: deps.taskQueue });
+    logger.info('billing schedules in place', { organizations: count });
+  } catch (err) {
+    logger.warn('billing schedules not checked; they will be at the next start', { err });
+  }
   const http: Server = await new Promise((resolve, reject) => {
     const s = app.listen(deps.apiPort, deps.host, () => resolve(s));
     s.on('error', reject);
@@ -116,6 +131,7 @@ async function main(): Promise<void> {
     ocppPort: config.ocppPort,
     exemptionRemindAfterSeconds: config.exemptionRemindAfterSeconds,
     exemptionExpireAfterSeconds: config.exemptionExpireAfterSeconds,
+    invoiceGraceSeconds: config.invoiceGraceSeconds,
   });
   logger.info('server listening', { api: server.apiUrl, ocpp: server.ocppUrl });
   onShutdown(async () => {

@@ -18,6 +18,7 @@ export interface WorkerDeps {
   payments: PaymentProvider;
   mailer: Mailer;
   seller: Party;
+  invoiceGraceMs?: number;
 }
 
 export async function createBillingWorker(deps: WorkerDeps): Promise<Worker> {
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     payments: createStripeProvider(stripe),
     mailer: createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom }),
     seller: config.seller,
+    invoiceGraceMs: config.invoiceGraceSeconds * 1000,
   });
   onShutdown(() => worker.shutdown());
   logger.info('worker running', { taskQueue: config.taskQueue, temporal: config.temporalAddress });

@@ -24,6 +24,8 @@ export interface Config {
   /** Undecided exemptions remind the approvers after this, and expire after that (counted from the request). */
   exemptionRemindAfterSeconds: number;
   exemptionExpireAfterSeconds: number;
+  /** A month's invoice waits this long after the month ends for sessions from offline charge points. */
+  invoiceGraceSeconds: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -66,5 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     exemptionRemindAfterSeconds: int('EXEMPTION_REMIND_AFTER_SECONDS', 3 * 24 * 3600),
     exemptionExpireAfterSeconds: int('EXEMPTION_EXPIRE_AFTER_SECONDS', 14 * 24 * 3600),
+    invoiceGraceSeconds: int('INVOICE_GRACE_SECONDS', 3 * 24 * 3600),
   };
 }

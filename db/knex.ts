@@ -12,6 +12,7 @@ import * as declinedHoldPolicy from './migrations/009_declined_hold_policy';
 import * as membersBillingContact from './migrations/010_members_billing_contact';
 import * as exemptionsCreditNotes from './migrations/011_exemptions_credit_notes';
 import * as invoices from './migrations/012_invoices';
+import * as allowancePeriods from './migrations/013_allowance_periods';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -30,6 +31,7 @@ const migrations: Record<string, Knex.Migration> = {
   '010_members_billing_contact': membersBillingContact,
   '011_exemptions_credit_notes': exemptionsCreditNotes,
   '012_invoices': invoices,
+  '013_allowance_periods': allowancePeriods,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

@@ -1,3 +1,5 @@
 export { chargingSession } from './charging-session/workflow';
 export { exemption } from './exemption/workflow';
 export { invoiceClose } from './invoice-close/workflow';
+export { allowanceReset } from './allowance-reset/workflow';
+export { monthlyBilling } from './monthly-billing/workflow';

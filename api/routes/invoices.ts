@@ -173,6 +173,37 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
     ),
   );
 
+  // Re-runs the organization's monthly schedule as of the 1st of each month from..to: allowances open and the
+  // month before each closes, exactly as the schedule would have done; what ran already changes nothing.
+  router.post(
+    '/organizations/:id/schedules/monthly-billing/backfill',
+    act(
+      deps,
+      async ({ org, params, body: raw }) => {
+        if (params.id !== org.id) throw resourceMissing('organization', params.id);
+        const body = readBody(raw, ['from', 'to']);
+        const from = readPeriod(requiredString(body, 'from', { max: 7 }), 'from');
+        const to = readPeriod(requiredString(body, 'to', { max: 7 }), 'to');
+        if (to < from) throw invalidParam('to', 'must not be before from');
+        if (to > periodOf(org.timeZone, new Date())) throw invalidParam('to', 'must not be in the future');
+        if (!deps.schedules) {
+          throw new ApiError(
+            503,
+            'api_error',
+            'workflows_unavailable',
+            'Backfills need the workflow service.',
+          );
+        }
+        const runs = await deps.schedules.backfill(org, from, to);
+        return {
+          status: 202,
+          body: { object: 'schedule_backfill', organization_id: org.id, from, to, runs },
+        };
+      },
+      BILLING,
+    ),
+  );
+
   router.post(
     '/invoices/:id/mark-paid',
     write(

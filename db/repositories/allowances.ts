@@ -267,3 +267,62 @@ export async function getConsumption(db: Knex, sessionId: string): Promise<Allow
   const row = await consumptionOf(db, sessionId);
   return row && grantOf(db, row);
 }
+
+export interface AllowanceReset {
+  /** Usage rows of the month before that were closed now (0 when a re-run finds them closed). */
+  closed: number;
+  /** Users with an allowance whose new month was opened now. */
+  opened: number;
+}
+
+/**
+ * Closes the month before `period` with the allowance in force, and opens `period` at zero for every user of
+ * the organization with an allowance. Idempotent: a re-run closes and opens nothing twice. Readings of a
+ * session that arrives late still count in the month it started (consumeAllowance), closed or not.
+ */
+export async function resetAllowances(
+  db: Knex,
+  organizationId: string,
+  period: string,
+): Promise<AllowanceReset> {
+  const [year, month] = period.split('-').map(Number);
+  const previous = month === 1 ? `${year - 1}-12` : `${year}-${String(month - 1).padStart(2, '0')}`;
+  return db.transaction(async (trx) => {
+    const closed = await trx('allowance_usage as u')
+      .whereIn(
+        'u.user_id',
+        trx('energy_allowances').where({ organization_id: organizationId }).select('user_id'),
+      )
+      .where('u.period', previous)
+      .whereNull('u.closed_at')
+      .update({
+        closed_at: trx.fn.now(),
+        allowance_kwh: trx.raw('(SELECT monthly_kwh FROM energy_allowances a WHERE a.user_id = u.user_id)'),
+      });
+    const opened = await trx.raw(
+      `INSERT INTO allowance_usage (user_id, period, used_kwh)
+       SELECT user_id, ?, 0 FROM energy_allowances WHERE organization_id = ?
+       ON CONFLICT (user_id, period) DO NOTHING`,
+      [period, organizationId],
+    );
+    return { closed, opened: opened.rowCount ?? 0 };
+  });
+}
+
+export interface AllowancePeriod {
+  period: string;
+  usedKwh: string;
+  allowanceKwh: string | null;
+  closedAt: Date | null;
+}
+
+/** The user's months, newest first: what each used, and the allowance it closed with. */
+export async function allowanceHistory(db: Knex, userId: string, limit = 24): Promise<AllowancePeriod[]> {
+  const rows = await db('allowance_usage').where({ user_id: userId }).orderBy('period', 'desc').limit(limit);
+  return rows.map((r) => ({
+    period: r.period,
+    usedKwh: canonicalDecimal(r.used_kwh),
+    allowanceKwh: r.allowance_kwh === null ? null : canonicalDecimal(r.allowance_kwh),
+    closedAt: r.closed_at,
+  }));
+}

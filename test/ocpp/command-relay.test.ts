@@ -28,8 +28,11 @@ const enqueue = (ttlMs = 60_000) =>
     ttlMs,
   });
 
-async function settled(key: string, status: string, attempts = 1) {
-  const done = (c?: { status: string; attempts: number }) => c?.status === status && c.attempts >= attempts;
+// A claimed command is pending with its attempt counted before its outcome is written: `withError` waits for
+// the outcome too.
+async function settled(key: string, status: string, attempts = 1, withError = false) {
+  const done = (c?: { status: string; attempts: number; error: string | null }) =>
+    c?.status === status && c.attempts >= attempts && (!withError || c.error !== null);
   let command = await findCommandByKey(tdb.db, key);
   for (let i = 0; i < 100 && !done(command); i++) {
     await new Promise((r) => setTimeout(r, 20));
@@ -81,7 +84,10 @@ describe('command relay', () => {
     });
     const r = await relay(link, 2);
     const command = await enqueue();
-    expect(await settled(command.idempotencyKey, 'pending')).toMatchObject({ attempts: 1, error: 'gone' });
+    expect(await settled(command.idempotencyKey, 'pending', 1, true)).toMatchObject({
+      attempts: 1,
+      error: 'gone',
+    });
     await r.drain();
     expect(await settled(command.idempotencyKey, 'failed', 2)).toMatchObject({
       status: 'failed',

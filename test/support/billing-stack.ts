@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApp } from '../../api/app';
+import { backfillBillingSchedule } from '../../api/billing-schedules';
 import { createExemptionWorkflows } from '../../api/exemption-workflows';
 import { createInvoiceWorkflows } from '../../api/invoice-workflows';
 import { createMember } from '../../db/repositories/members';
@@ -82,6 +83,7 @@ export function useBillingStack(
       runningCost: async () => undefined,
       exemptions: createExemptionWorkflows(stack.env.client, stack.timers),
       invoices: createInvoiceWorkflows(stack.env.client, stack.timers),
+      schedules: { backfill: (org, from, to) => backfillBillingSchedule(stack.env.client, org, from, to) },
     });
     const listening = await listen(app);
     server = listening.server;

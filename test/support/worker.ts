@@ -43,6 +43,7 @@ export async function startWorker(
     payments: createStripeProvider(stripe),
     mailer: opts.mailer ?? discardingMailer,
     seller: TEST_SELLER,
+    invoiceGraceMs: 0,
   });
   const running = worker.run();
   return {

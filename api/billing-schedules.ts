@@ -1,0 +1,99 @@
+import {
+  Client,
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  ScheduleNotFoundError,
+} from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import type { Knex } from 'knex';
+import { periodBounds } from '../db/repositories/allowances';
+import { BILLING_KIND, ORGANIZATION_ID } from '../workflows/search-attributes';
+
+// One Temporal Schedule per organization runs its month: at 00:05 on the 1st in the organization's time zone
+// it starts `monthly-billing`, which opens the month's allowances and closes last month's invoice. It is
+// visible (and can be paused or triggered) in the Temporal UI under Schedules.
+
+export const billingScheduleId = (organizationId: string) => `monthly-billing:${organizationId}`;
+
+export interface BillingScheduleOptions {
+  taskQueue: string;
+  /** Runs missed while Temporal was unreachable still start within this window; later ones are skipped. */
+  catchupWindow?: Duration;
+}
+
+/** Creates the organization's schedule, or brings an existing one to the organization's time zone. */
+export async function ensureBillingSchedule(
+  client: Client,
+  org: { id: string; timeZone: string },
+  opts: BillingScheduleOptions,
+): Promise<void> {
+  const spec = { calendars: [{ dayOfMonth: 1, hour: 0, minute: 5 }], timezone: org.timeZone };
+  try {
+    await client.schedule.create({
+      scheduleId: billingScheduleId(org.id),
+      spec,
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'monthlyBilling',
+        workflowId: `monthly-billing:${org.id}`,
+        taskQueue: opts.taskQueue,
+        args: [{ organizationId: org.id }],
+        typedSearchAttributes: [
+          { key: ORGANIZATION_ID, value: org.id },
+          { key: BILLING_KIND, value: 'monthly-billing' },
+        ],
+      },
+      policies: {
+        // A backfill of several months runs them one after the other.
+        overlap: ScheduleOverlapPolicy.BUFFER_ALL,
+        catchupWindow: opts.catchupWindow ?? '7 days',
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    const handle = client.schedule.getHandle(billingScheduleId(org.id));
+    const current = await handle.describe();
+    if (current.spec.timezone !== org.timeZone) {
+      await handle.update((previous) => ({ ...previous, spec: { ...previous.spec, ...spec } }));
+    }
+  }
+}
+
+/** Every organization's schedule; run at start-up, so a new deployment or a new organization gets one. */
+export async function ensureAllBillingSchedules(
+  client: Client,
+  db: Knex,
+  opts: BillingScheduleOptions,
+): Promise<number> {
+  const orgs: { id: string; time_zone: string }[] = await db('organizations').select('id', 'time_zone');
+  for (const org of orgs) await ensureBillingSchedule(client, { id: org.id, timeZone: org.time_zone }, opts);
+  return orgs.length;
+}
+
+/**
+ * Runs the schedule for the months from..to (yyyy-mm, inclusive) as if each 1st had come again; answers how
+ * many runs that is. Each run closes the month before its own, so from..to are the months that open.
+ */
+export async function backfillBillingSchedule(
+  client: Client,
+  org: { id: string; timeZone: string },
+  from: string,
+  to: string,
+): Promise<number> {
+  const start = periodBounds(org.timeZone, from).start;
+  // Past the 00:05 run of the last month.
+  const end = new Date(periodBounds(org.timeZone, to).start.getTime() + 10 * 60_000);
+  try {
+    await client.schedule
+      .getHandle(billingScheduleId(org.id))
+      .backfill([{ start, end, overlap: ScheduleOverlapPolicy.BUFFER_ALL }]);
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) {
+      throw new Error(`organization ${org.id} has no billing schedule`, { cause: err });
+    }
+    throw err;
+  }
+  const [fy, fm] = from.split('-').map(Number);
+  const [ty, tm] = to.split('-').map(Number);
+  return (ty - fy) * 12 + (tm - fm) + 1;
+}
