@@ -36,7 +36,7 @@ async function main(): Promise<void> {
       `INSERT INTO charging_sessions (id, organization_id, charge_point_id, connector_id, transaction_id, id_tag,
          status, meter_start_wh, meter_stop_wh, energy_wh, currency, total_amount, started_at, stopped_at, workflow_id)
        SELECT 'ses_b' || lpad(g::text, 9, '0'), ?, ?, 1 + g % 4, 1000000 + g, 'BENCH', 'completed', 0, 12345, 12345,
-              'EUR', 5.97, to_timestamp(? + (g::float8 / ?) * ?), to_timestamp(? + (g::float8 / ?) * ? + 1800),
+              'EUR', 5.98, to_timestamp(? + (g::float8 / ?) * ?), to_timestamp(? + (g::float8 / ?) * ? + 1800),
               'bench:' || g
        FROM generate_series(1, ?) g`,
       [
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       `INSERT INTO receipts (id, number, organization_id, session_id, currency, total, total_excl_vat, total_vat,
          amount_paid, amount_due, payment_status)
        SELECT 'rcpt_b' || lpad(g::text, 9, '0'), 'B-' || g, ?, 'ses_b' || lpad(g::text, 9, '0'), 'EUR',
-              5.97, 5.05, 0.92, 0, 5.97, 'unpaid'
+              5.98, 5.05, 0.93, 0, 5.98, 'unpaid'
        FROM generate_series(1, ?) g`,
       [org.id, sessions],
     );
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       `SELECT rl.vat_rate, count(DISTINCT s.id) AS sessions, sum(rl.amount) AS net, sum(rl.vat_amount) AS vat,
               sum(rl.amount_incl_vat) AS gross
        FROM charging_sessions s JOIN receipts r ON r.session_id = s.id JOIN receipt_lines rl ON rl.receipt_id = r.id
-       WHERE s.organization_id = ? AND s.invoice_id IS NULL AND r.amount_due > 0 AND s.stopped_at < ?
+       WHERE s.organization_id = ? AND r.amount_due > 0 AND s.stopped_at < ?
        GROUP BY rl.vat_rate`,
       [org.id, end],
     );
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await db.destroy();
-    await dropDatabase(url);
+    if (!process.env.BENCH_KEEP_DATABASE) await dropDatabase(url);
     rmSync(dir, { recursive: true, force: true });
   }
 }

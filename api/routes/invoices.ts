@@ -4,9 +4,10 @@ import {
   draftInvoice,
   getInvoice,
   Invoice,
+  invoiceCreditLines,
   InvoiceLine,
-  invoiceLines,
   invoicePdf,
+  invoiceSessionLines,
   InvoiceStatus,
   listInvoices,
   markInvoicePaid,
@@ -23,7 +24,19 @@ import { optionalString, readBody, requiredString } from '../validation';
 const STATUSES: readonly InvoiceStatus[] = ['draft', 'issued', 'paid', 'void'];
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
-function invoiceJson(inv: Invoice, lines?: InvoiceLine[]) {
+const lineJson = (l: InvoiceLine) => ({
+  object: 'invoice_line',
+  kind: l.kind,
+  session_id: l.sessionId,
+  credit_note_id: l.creditNoteId,
+  description: l.description,
+  vat_rate: l.vatRate,
+  amount: l.amount,
+  vat_amount: l.vatAmount,
+  amount_incl_vat: l.amountInclVat,
+});
+
+function invoiceJson(inv: Invoice, credits?: InvoiceLine[]) {
   return {
     object: 'invoice',
     id: inv.id,
@@ -50,19 +63,8 @@ function invoiceJson(inv: Invoice, lines?: InvoiceLine[]) {
     voided_at: iso(inv.voidedAt),
     void_reason: inv.voidReason,
     emailed_at: iso(inv.emailedAt),
-    ...(lines && {
-      lines: lines.map((l) => ({
-        position: l.position,
-        kind: l.kind,
-        session_id: l.sessionId,
-        credit_note_id: l.creditNoteId,
-        description: l.description,
-        vat_rate: l.vatRate,
-        amount: l.amount,
-        vat_amount: l.vatAmount,
-        amount_incl_vat: l.amountInclVat,
-      })),
-    }),
+    // Session lines are a page at a time: GET /invoices/{id}/lines.
+    ...(credits && { credits: credits.map(lineJson) }),
     created_at: iso(inv.createdAt),
   };
 }
@@ -118,7 +120,18 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
       if (!inv) throw resourceMissing('invoice', params.id);
       if (inv.status === 'draft')
         return { status: 200, body: invoiceJson(await draftInvoice(db, org, inv.period), []) };
-      return { status: 200, body: invoiceJson(inv, await invoiceLines(db, inv.id)) };
+      return { status: 200, body: invoiceJson(inv, await invoiceCreditLines(db, inv.id)) };
+    }),
+  );
+
+  // Each session's receipt lines summed per VAT rate, a page of sessions at a time (cursor: a session id).
+  router.get(
+    '/invoices/:id/lines',
+    read(deps, async ({ db, org, params, query }) => {
+      const inv = await getInvoice(db, org.id, params.id);
+      if (!inv) throw resourceMissing('invoice', params.id);
+      const page = await invoiceSessionLines(db, inv.id, parsePage(query));
+      return { status: 200, body: listEnvelope(page, lineJson, (l) => l.sessionId) };
     }),
   );
 

@@ -2,15 +2,16 @@ import type { Knex } from 'knex';
 import { Dec } from '../../pricing/money';
 import { newId } from '../ids';
 import { periodBounds } from './allowances';
-import { nextDocumentNumber } from './creditNotes';
+import { CreditNoteLine, nextDocumentNumber } from './creditNotes';
 import { canonicalDecimal } from './decimals';
 import { fetchPage, Page, PageRequest } from './pagination';
 
 // An organization's monthly invoice. What it bills: every receipt of the organization's sessions with an
 // amount due (nothing, or not all, was paid by card at the charger) that ended before the period's end and
 // is on no invoice yet, so a session that arrives late from an offline charge point goes on the next invoice
-// to close. Credit notes of exemptions on such amounts are applied the same way. Lines are the receipts'
-// own lines summed per session and VAT rate, so an invoice's session lines add up to those receipts exactly.
+// to close. Credit notes of exemptions on such amounts are applied the same way. A session's lines on the
+// invoice are its receipt's own lines summed per VAT rate (read through invoice_sessions, never copied), so
+// an invoice's session lines add up to those receipts exactly.
 
 export type InvoiceStatus = 'draft' | 'issued' | 'paid' | 'void';
 
@@ -189,18 +190,64 @@ export async function listInvoices(
   return fetchPage(query, page, 'id', toInvoice);
 }
 
-export async function invoiceLines(db: Knex, invoiceId: string): Promise<InvoiceLine[]> {
-  const rows = await db('invoice_lines').where({ invoice_id: invoiceId }).orderBy('position');
-  return rows.map((r) => ({
-    position: r.position,
-    kind: r.kind,
-    sessionId: r.session_id,
-    creditNoteId: r.credit_note_id,
-    description: r.description,
-    vatRate: r.vat_rate === null ? null : canonicalDecimal(r.vat_rate),
-    amount: canonicalDecimal(r.amount),
-    vatAmount: canonicalDecimal(r.vat_amount),
-    amountInclVat: canonicalDecimal(r.amount_incl_vat),
+/** The invoice's session lines (each session's receipt lines summed per VAT rate), a page of sessions at a time. */
+export async function invoiceSessionLines(
+  db: Knex,
+  invoiceId: string,
+  page: PageRequest,
+): Promise<Page<InvoiceLine & { sessionId: string }>> {
+  const sessions = db('invoice_sessions').where({ invoice_id: invoiceId }).select('session_id');
+  if (page.startingAfter !== undefined) sessions.where('session_id', '>', page.startingAfter);
+  const ids: string[] = (await sessions.orderBy('session_id').limit(page.limit + 1)).map((r) => r.session_id);
+  const hasMore = ids.length > page.limit;
+  const rows = await db('charging_sessions as s')
+    .join('receipts as r', 'r.session_id', 's.id')
+    .join('receipt_lines as rl', 'rl.receipt_id', 'r.id')
+    .whereIn('s.id', ids.slice(0, page.limit))
+    .groupBy('s.id', 's.energy_wh', 'rl.vat_rate')
+    .orderBy('s.id')
+    .orderByRaw('rl.vat_rate NULLS FIRST')
+    .select(
+      's.id as session_id',
+      's.energy_wh',
+      'rl.vat_rate',
+      db.raw('sum(rl.amount) AS amount'),
+      db.raw('sum(rl.vat_amount) AS vat_amount'),
+      db.raw('sum(rl.amount_incl_vat) AS amount_incl_vat'),
+    );
+  return {
+    hasMore,
+    data: rows.map((r, i) => ({
+      position: i + 1,
+      kind: 'session' as const,
+      sessionId: r.session_id,
+      creditNoteId: null,
+      description: `Charging session ${r.session_id}, ${new Dec(r.energy_wh ?? 0).div(1000).toFixed(3)} kWh`,
+      vatRate: r.vat_rate === null ? null : canonicalDecimal(r.vat_rate),
+      amount: canonicalDecimal(r.amount),
+      vatAmount: canonicalDecimal(r.vat_amount),
+      amountInclVat: canonicalDecimal(r.amount_incl_vat),
+    })),
+  };
+}
+
+/** The credit notes applied on the invoice, a line per VAT rate of each, as negative amounts. */
+export async function invoiceCreditLines(db: Knex, invoiceId: string): Promise<InvoiceLine[]> {
+  const notes = await db('credit_notes').where({ applied_invoice_id: invoiceId }).orderBy('number');
+  return notes.flatMap((cn) => creditLinesOf(cn)).map((l, i) => ({ ...l, position: i + 1 }));
+}
+
+function creditLinesOf(cn: { id: string; number: string; lines: CreditNoteLine[] }): InvoiceLine[] {
+  return cn.lines.map((l) => ({
+    position: 0,
+    kind: 'credit_note' as const,
+    sessionId: null,
+    creditNoteId: cn.id,
+    description: `Credit note ${cn.number}: ${l.description}`,
+    vatRate: l.vatRate === null ? null : canonicalDecimal(l.vatRate),
+    amount: new Dec(l.amount).neg().toString(),
+    vatAmount: new Dec(l.vatAmount).neg().toString(),
+    amountInclVat: new Dec(l.amountInclVat).neg().toString(),
   }));
 }
 
@@ -234,43 +281,33 @@ export async function draftInvoice(
   const invoice = (await findLiveInvoice(db, org.id, period))!;
   if (invoice.status !== 'draft') return invoice;
   const { end } = periodBounds(org.timeZone, period);
-  const running = await db
-    .from(billable(db, org.id, end).as('b'))
-    .first(
-      db.raw('count(DISTINCT session_id)::int AS sessions'),
-      db.raw('coalesce(sum(amount), 0) AS net'),
-      db.raw('coalesce(sum(vat_amount), 0) AS vat'),
-      db.raw('coalesce(sum(amount_incl_vat), 0) AS gross'),
-    );
+  // A receipt's totals are the sums of its lines.
+  const running = await billable(db, org.id, end).first(
+    db.raw('count(*)::int AS sessions'),
+    db.raw('coalesce(sum(r.total_excl_vat), 0) AS net'),
+    db.raw('coalesce(sum(r.total_vat), 0) AS vat'),
+    db.raw('coalesce(sum(r.total), 0) AS gross'),
+    db.raw('coalesce(sum(r.amount_paid), 0) AS paid'),
+  );
   return {
     ...invoice,
     sessionCount: running.sessions,
     totalExclVat: canonicalDecimal(running.net),
     totalVat: canonicalDecimal(running.vat),
     total: canonicalDecimal(running.gross),
-    amountPayable: canonicalDecimal(running.gross),
+    amountPrepaid: canonicalDecimal(running.paid),
+    amountPayable: new Dec(running.gross).sub(running.paid).toString(),
   };
 }
 
-/** Receipt lines summed per session and VAT rate, of the sessions the next invoice closing before `end` bills. */
+/** Sessions (joined to their receipts as `r`) the next invoice closing before `end` bills. */
 function billable(db: Knex, organizationId: string, end: Date): Knex.QueryBuilder {
   return db('charging_sessions as s')
     .join('receipts as r', 'r.session_id', 's.id')
-    .join('receipt_lines as rl', 'rl.receipt_id', 'r.id')
     .where('s.organization_id', organizationId)
-    .whereNull('s.invoice_id')
     .where('r.amount_due', '>', 0)
     .where('s.stopped_at', '<', end)
-    .groupBy('s.id', 's.stopped_at', 's.energy_wh', 'rl.vat_rate')
-    .select(
-      's.id as session_id',
-      's.stopped_at',
-      's.energy_wh',
-      'rl.vat_rate',
-      db.raw('sum(rl.amount) AS amount'),
-      db.raw('sum(rl.vat_amount) AS vat_amount'),
-      db.raw('sum(rl.amount_incl_vat) AS amount_incl_vat'),
-    );
+    .whereNotExists(db('invoice_sessions as i').whereRaw('i.session_id = s.id').select(db.raw('1')));
 }
 
 export interface IssueInvoice {
@@ -315,67 +352,95 @@ export async function issueInvoice(db: Knex, req: IssueInvoice): Promise<Invoice
     }
     const { end } = periodBounds(req.timeZone, req.period);
 
-    // Session lines, in the order the sessions ended.
-    const inner = billable(trx, req.organizationId, end).toSQL();
+    // The sessions to bill, read first: an INSERT that also anti-joins its own target table is quadratic when
+    // the planner takes that table for empty (a first closing), as every probe rescans what it just wrote.
+    const selection = billable(trx, req.organizationId, end).select('s.id').toSQL();
     await trx.raw(
-      `INSERT INTO invoice_lines (invoice_id, position, kind, session_id, description, vat_rate, amount, vat_amount, amount_incl_vat)
-       SELECT ?, row_number() OVER (ORDER BY b.stopped_at, b.session_id, b.vat_rate NULLS FIRST), 'session', b.session_id,
-              'Charging session ' || b.session_id || ', ' || to_char(b.energy_wh / 1000, 'FM999999990.000') || ' kWh',
-              b.vat_rate, b.amount, b.vat_amount, b.amount_incl_vat
-       FROM (${inner.sql}) b`,
-      [id, ...inner.bindings],
+      `CREATE TEMP TABLE invoice_candidates ON COMMIT DROP AS ${selection.sql}`,
+      selection.bindings,
     );
-    const sessions = await trx('charging_sessions')
-      .whereIn('id', trx('invoice_lines').where({ invoice_id: id, kind: 'session' }).distinct('session_id'))
-      .update({ invoice_id: id });
+    await trx.raw('ANALYZE invoice_candidates');
+    // Claimed under the organization's lock, so every candidate is inserted; the key of invoice_sessions would
+    // refuse a second claim all the same.
+    const claimed = await trx.raw(
+      'INSERT INTO invoice_sessions (session_id, invoice_id) SELECT id, ? FROM invoice_candidates',
+      [id],
+    );
+    // Their receipt lines per site and VAT rate, and the receipts' prepaid amounts.
+    const siteRows: {
+      site_id: string;
+      vat_rate: string | null;
+      sessions: number;
+      amount: string;
+      vat_amount: string;
+      amount_incl_vat: string;
+    }[] = (
+      await trx.raw(
+        `SELECT cp.site_id, rl.vat_rate, count(DISTINCT r.id)::int AS sessions, sum(rl.amount) AS amount,
+                sum(rl.vat_amount) AS vat_amount, sum(rl.amount_incl_vat) AS amount_incl_vat
+         FROM invoice_candidates c
+         JOIN charging_sessions s ON s.id = c.id
+         JOIN charge_points cp ON cp.id = s.charge_point_id
+         JOIN receipts r ON r.session_id = c.id
+         JOIN receipt_lines rl ON rl.receipt_id = r.id
+         GROUP BY cp.site_id, rl.vat_rate`,
+      )
+    ).rows;
+    const receiptsRow: { sessions: number; paid: string } = (
+      await trx.raw(
+        `SELECT count(*)::int AS sessions, coalesce(sum(r.amount_paid), 0) AS paid
+         FROM invoice_candidates c JOIN receipts r ON r.session_id = c.id`,
+      )
+    ).rows[0];
+    if (receiptsRow.sessions !== claimed.rowCount) {
+      throw new Error('invoice candidates changed while claimed');
+    }
 
     // Credit notes waiving amounts due, not applied yet, whose session this or an earlier invoice billed: a
     // waiver issued after its session's invoice goes on the next one.
-    await trx.raw(
-      `INSERT INTO invoice_lines (invoice_id, position, kind, credit_note_id, description, vat_rate, amount, vat_amount, amount_incl_vat)
-       SELECT ?, (SELECT coalesce(max(position), 0) FROM invoice_lines WHERE invoice_id = ?)
-                 + row_number() OVER (ORDER BY cn.number, l.ord),
-              'credit_note', cn.id, 'Credit note ' || cn.number || ': ' || (l.line ->> 'description'),
-              (l.line ->> 'vatRate')::numeric, -(l.line ->> 'amount')::numeric,
-              -(l.line ->> 'vatAmount')::numeric, -(l.line ->> 'amountInclVat')::numeric
-       FROM credit_notes cn
-       JOIN exemptions e ON e.id = cn.exemption_id AND e.reversal = 'invoice_credit'
-       CROSS JOIN LATERAL jsonb_array_elements(cn.lines) WITH ORDINALITY AS l(line, ord)
-       JOIN charging_sessions s ON s.id = cn.session_id AND s.invoice_id IS NOT NULL
-       WHERE cn.organization_id = ? AND cn.applied_invoice_id IS NULL`,
-      [id, id, req.organizationId],
-    );
-    await trx('credit_notes')
-      .whereIn(
-        'id',
-        trx('invoice_lines').where({ invoice_id: id, kind: 'credit_note' }).distinct('credit_note_id'),
+    const credits: { id: string; number: string; lines: CreditNoteLine[] }[] = await trx('credit_notes as cn')
+      .where('cn.organization_id', req.organizationId)
+      .whereNull('cn.applied_invoice_id')
+      .whereExists(
+        trx('exemptions as e')
+          .whereRaw('e.id = cn.exemption_id')
+          .where('e.reversal', 'invoice_credit')
+          .select(trx.raw('1')),
       )
-      .update({ applied_invoice_id: id });
+      .whereExists(trx('invoice_sessions as i').whereRaw('i.session_id = cn.session_id').select(trx.raw('1')))
+      .update({ applied_invoice_id: id })
+      .returning(['cn.id', 'cn.number', 'cn.lines']);
+    const creditLines = credits.sort((a, b) => (a.number < b.number ? -1 : 1)).flatMap(creditLinesOf);
 
-    const breakdown: VatBreakdownRow[] = (
-      await trx('invoice_lines')
-        .where({ invoice_id: id })
-        .groupBy('vat_rate')
-        .orderByRaw('vat_rate NULLS FIRST')
-        .select(
-          'vat_rate',
-          trx.raw('sum(amount) AS amount'),
-          trx.raw('sum(vat_amount) AS vat_amount'),
-          trx.raw('sum(amount_incl_vat) AS amount_incl_vat'),
-        )
-    ).map((r: Record<string, string | null>) => ({
-      vat_rate: r.vat_rate === null ? null : canonicalDecimal(r.vat_rate),
-      amount: canonicalDecimal(r.amount!),
-      vat_amount: canonicalDecimal(r.vat_amount!),
-      amount_incl_vat: canonicalDecimal(r.amount_incl_vat!),
-    }));
+    const byRate = new Map<string, { rate: string | null; net: Dec; vat: Dec; gross: Dec }>();
+    const add = (rate: string | null, net: string, vat: string, gross: string) => {
+      const key = rate === null ? '' : new Dec(rate).toString();
+      const row = byRate.get(key) ?? {
+        rate: rate === null ? null : key,
+        net: new Dec(0),
+        vat: new Dec(0),
+        gross: new Dec(0),
+      };
+      row.net = row.net.add(net);
+      row.vat = row.vat.add(vat);
+      row.gross = row.gross.add(gross);
+      byRate.set(key, row);
+    };
+    for (const r of siteRows) add(r.vat_rate, r.amount, r.vat_amount, r.amount_incl_vat);
+    for (const l of creditLines) add(l.vatRate, l.amount, l.vatAmount, l.amountInclVat);
+    const breakdown: VatBreakdownRow[] = [...byRate.values()]
+      .sort((a, b) => (a.rate === null ? -1 : b.rate === null ? 1 : new Dec(a.rate).cmp(b.rate)))
+      .map((r) => ({
+        vat_rate: r.rate,
+        amount: r.net.toString(),
+        vat_amount: r.vat.toString(),
+        amount_incl_vat: r.gross.toString(),
+      }));
     const sum = (k: 'amount' | 'vat_amount' | 'amount_incl_vat') =>
       breakdown.reduce((total, r) => total.add(r[k]), new Dec(0));
     const totals = { net: sum('amount'), vat: sum('vat_amount'), gross: sum('amount_incl_vat') };
-    const prepaid = await trx('receipts')
-      .join('charging_sessions as s', 's.id', 'receipts.session_id')
-      .where('s.invoice_id', id)
-      .first(trx.raw('coalesce(sum(receipts.amount_paid), 0) AS paid'));
+    const prepaid = new Dec(receiptsRow.paid);
+
     const number = `INV-${String(await nextDocumentNumber(trx, req.organizationId, 'invoice')).padStart(6, '0')}`;
     const dueAt = new Date(req.issuedAt.getTime() + req.paymentTermDays * 86_400_000);
     await trx('invoices')
@@ -383,18 +448,43 @@ export async function issueInvoice(db: Knex, req: IssueInvoice): Promise<Invoice
       .update({
         status: 'issued',
         number,
-        session_count: sessions,
+        session_count: receiptsRow.sessions,
         total_excl_vat: totals.net.toString(),
         total_vat: totals.vat.toString(),
         total: totals.gross.toString(),
-        amount_prepaid: prepaid.paid,
-        amount_payable: totals.gross.sub(prepaid.paid).toString(),
+        amount_prepaid: prepaid.toString(),
+        amount_payable: totals.gross.sub(prepaid).toString(),
         vat_breakdown: JSON.stringify(breakdown),
         issued_at: req.issuedAt,
         due_at: dueAt,
       });
     const issued = (await findInvoice(trx, id))!;
-    const pdf = await req.render(issued, await summaryLines(trx, id));
+    const siteNames = new Map<string, string>(
+      (
+        await trx('sites')
+          .whereIn('id', [...new Set(siteRows.map((r) => r.site_id!))])
+          .select('id', 'name')
+      ).map((r) => [r.id, r.name]),
+    );
+    const summary: InvoiceSummaryLine[] = [
+      ...siteRows
+        .sort((a, b) => `${siteNames.get(a.site_id)}`.localeCompare(`${siteNames.get(b.site_id)}`))
+        .map((r) => ({
+          description: `Charging sessions at ${siteNames.get(r.site_id)}`,
+          quantity: `${r.sessions} session${r.sessions === 1 ? '' : 's'}`,
+          vatRate: r.vat_rate === null ? null : canonicalDecimal(r.vat_rate),
+          amount: canonicalDecimal(r.amount),
+          vatAmount: canonicalDecimal(r.vat_amount),
+        })),
+      ...creditLines.map((l) => ({
+        description: l.description,
+        quantity: '',
+        vatRate: l.vatRate,
+        amount: l.amount,
+        vatAmount: l.vatAmount,
+      })),
+    ];
+    const pdf = await req.render(issued, summary);
     await trx('invoices').where({ id }).update({ pdf });
     await trx('outbox').insert({
       id: newId('evt'),
@@ -411,44 +501,6 @@ export async function issueInvoice(db: Knex, req: IssueInvoice): Promise<Invoice
     });
     return issued;
   });
-}
-
-/** Sessions summed per site and VAT rate (an invoice of 100,000 sessions prints a page, not a book). */
-async function summaryLines(db: Knex, invoiceId: string): Promise<InvoiceSummaryLine[]> {
-  const sessions = await db('invoice_lines as l')
-    .join('charging_sessions as s', 's.id', 'l.session_id')
-    .join('charge_points as cp', 'cp.id', 's.charge_point_id')
-    .join('sites', 'sites.id', 'cp.site_id')
-    .where({ 'l.invoice_id': invoiceId, 'l.kind': 'session' })
-    .groupBy('sites.name', 'l.vat_rate')
-    .orderBy(['sites.name', 'l.vat_rate'])
-    .select(
-      'sites.name as site',
-      'l.vat_rate',
-      db.raw('count(DISTINCT l.session_id)::int AS sessions'),
-      db.raw('sum(l.amount) AS amount'),
-      db.raw('sum(l.vat_amount) AS vat_amount'),
-    );
-  const credits = await db('invoice_lines')
-    .where({ invoice_id: invoiceId, kind: 'credit_note' })
-    .orderBy('position')
-    .select('description', 'vat_rate', 'amount', 'vat_amount');
-  return [
-    ...sessions.map((r) => ({
-      description: `Charging sessions at ${r.site}`,
-      quantity: `${r.sessions} session${r.sessions === 1 ? '' : 's'}`,
-      vatRate: r.vat_rate === null ? null : canonicalDecimal(r.vat_rate),
-      amount: canonicalDecimal(r.amount),
-      vatAmount: canonicalDecimal(r.vat_amount),
-    })),
-    ...credits.map((r) => ({
-      description: r.description,
-      quantity: '',
-      vatRate: r.vat_rate === null ? null : canonicalDecimal(r.vat_rate),
-      amount: canonicalDecimal(r.amount),
-      vatAmount: canonicalDecimal(r.vat_amount),
-    })),
-  ];
 }
 
 export async function markInvoiceEmailed(db: Knex, id: string, at: Date): Promise<void> {
@@ -478,11 +530,14 @@ export async function voidInvoice(
   at: Date,
 ): Promise<Invoice | undefined> {
   return db.transaction(async (trx) => {
+    const org = await trx('invoices').where({ id }).first('organization_id');
+    if (!org) return undefined;
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`invoice:${org.organization_id}`]);
     const count = await trx('invoices')
       .where({ id, status: 'issued' })
       .update({ status: 'void', voided_at: at, void_reason: reason });
     if (count !== 1) return undefined;
-    await trx('charging_sessions').where({ invoice_id: id }).update({ invoice_id: null });
+    await trx('invoice_sessions').where({ invoice_id: id }).delete();
     await trx('credit_notes').where({ applied_invoice_id: id }).update({ applied_invoice_id: null });
     return findInvoice(trx, id);
   });

@@ -84,7 +84,7 @@ describe('monthly billing schedule', () => {
       { period: '2026-11', usedKwh: '10', allowanceKwh: null, closedAt: false },
       { period: '2026-10', usedKwh: '10', allowanceKwh: '15', closedAt: true },
     ]);
-    const lines = (await as('owner')('GET', `/invoices/${invoice.invoiceId}`)).body.lines;
+    const lines = (await as('owner')('GET', `/invoices/${invoice.invoiceId}/lines`)).body.data;
     expect(lines.map((l: { session_id: string }) => l.session_id)).toContain(october.sessionId);
     expect(lines.map((l: { session_id: string }) => l.session_id)).not.toContain(november.sessionId);
 
