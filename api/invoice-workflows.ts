@@ -5,8 +5,11 @@ import { BILLING_KIND, BILLING_PERIOD, ORGANIZATION_ID } from '../workflows/sear
 
 /** Starts invoice-close workflows: the schedule's own (bin/schedules.ts) and backfills through the API. */
 export interface InvoiceWorkflows {
-  /** Starts closing the period unless a closing of it runs already; resolves with the workflow id. */
-  close(org: { id: string; timeZone: string }, period: string): Promise<string>;
+  /**
+   * Starts closing the period unless a closing of it runs already; resolves with the workflow id. `now` skips
+   * the wait for the period's end and grace time: sessions that end later go on the next invoice.
+   */
+  close(org: { id: string; timeZone: string }, period: string, opts?: { now?: boolean }): Promise<string>;
   result(workflowId: string): Promise<InvoiceCloseResult>;
 }
 
@@ -15,9 +18,11 @@ export function createInvoiceWorkflows(
   opts: { taskQueue: string; graceMs: number },
 ): InvoiceWorkflows {
   return {
-    async close(org, period) {
+    async close(org, period, closeOpts = {}) {
       const workflowId = invoiceCloseWorkflowId(org.id, period);
-      const notBefore = new Date(periodBounds(org.timeZone, period).end.getTime() + opts.graceMs);
+      const notBefore = closeOpts.now
+        ? new Date()
+        : new Date(periodBounds(org.timeZone, period).end.getTime() + opts.graceMs);
       try {
         await client.workflow.start('invoiceClose', {
           taskQueue: opts.taskQueue,

@@ -19,7 +19,7 @@ import { ApiError, invalidParam, resourceMissing } from '../errors';
 import { act, read, write } from '../handler';
 import { iso } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
-import { optionalString, readBody, requiredString } from '../validation';
+import { optionalBoolean, optionalString, readBody, requiredString } from '../validation';
 
 const STATUSES: readonly InvoiceStatus[] = ['draft', 'issued', 'paid', 'void'];
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -156,15 +156,16 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
       .send(pdf);
   });
 
-  // Closes a period now (after its grace time): the schedule's job, and a backfill of a past month. Closing
-  // an issued period again returns the same invoice.
+  // Closes a period (after its end and grace time, or at once with `now`): the schedule's job, a backfill of
+  // a past month, or an early close. Closing an issued period again returns the same invoice.
   router.post(
     '/organizations/:id/invoices/close',
     act(
       deps,
       async ({ org, params, body: raw }) => {
         if (params.id !== org.id) throw resourceMissing('organization', params.id);
-        const body = readBody(raw, ['period']);
+        const body = readBody(raw, ['period', 'now']);
+        const now = optionalBoolean(body, 'now') ?? false;
         const period = readPeriod(requiredString(body, 'period', { max: 7 }), 'period');
         if (period > periodOf(org.timeZone, new Date()))
           throw invalidParam('period', 'must not be in the future');
@@ -176,10 +177,10 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
             'Closing invoices needs the workflow service.',
           );
         }
-        const workflowId = await deps.invoices.close(org, period);
+        const workflowId = await deps.invoices.close(org, period, { now });
         return {
           status: 202,
-          body: { object: 'invoice_close', organization_id: org.id, period, workflow_id: workflowId },
+          body: { object: 'invoice_close', organization_id: org.id, period, now, workflow_id: workflowId },
         };
       },
       BILLING,

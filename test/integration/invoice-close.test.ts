@@ -184,6 +184,14 @@ describe('invoice-close workflow', () => {
     expect(list[0]).toMatchObject({ status: 'draft', period, number: null });
     expect(new Dec(list[0].total_amount).gte(s.total)).toBe(true);
     expect((await stack.download(`/invoices/${list[0].id}/download`)).status).toBe(409);
+
+    // Closed early: issued at once, with what the draft showed; later sessions go on the next invoice.
+    const res = await as('billing')('POST', `/organizations/${org()}/invoices/close`, { period, now: true });
+    expect(res.body).toMatchObject({ now: true });
+    const early = await stack.env.client.workflow.getHandle(res.body.workflow_id).result();
+    expect(early.invoiceId).toBe(list[0].id);
+    const issued = (await as('owner')('GET', `/invoices/${early.invoiceId}`)).body;
+    expect(issued).toMatchObject({ status: 'issued', total_amount: list[0].total_amount });
   });
 
   it('charges the saved payment method when there is one', async () => {
