@@ -7,7 +7,8 @@ import {
   findChargePointByIdentity,
   hashChargePointPassword,
 } from '../db/repositories/chargePoints';
-import { createApiKey, createOrganization } from '../db/repositories/organizations';
+import { createMember, findMemberByEmail } from '../db/repositories/members';
+import { createApiKey, createOrganization, updateOrganization } from '../db/repositories/organizations';
 import { createProject, createSite } from '../db/repositories/sites';
 import { assignTariff, createTariff } from '../db/repositories/tariffs';
 import { createIdTag, createUser } from '../db/repositories/users';
@@ -18,7 +19,14 @@ export interface DemoCredentials {
   chargePointIdentity: string;
   chargePointPassword: string;
   idTag: string;
+  /** Keys of an admin (asks for exemptions) and a billing delegate (decides them, closes invoices). */
+  adminApiKey?: string;
+  billingApiKey?: string;
+  /** A fleet driver without a card: charged on the organization's monthly invoice. */
+  postpaidIdTag?: string;
 }
+
+const POSTPAID_ID_TAG = 'DEMO-FLEET-1';
 
 const IDENTITY = 'CP-DEMO-1';
 const ID_TAG = 'DEMO-TAG-1';
@@ -31,12 +39,18 @@ const ID_TAG = 'DEMO-TAG-1';
 export async function seedDemo(db: Knex, dataDir: string): Promise<DemoCredentials & { apiKeyFile: string }> {
   const file = path.join(dataDir, 'demo.json');
   if (existsSync(file) && (await findChargePointByIdentity(db, IDENTITY))) {
-    return { ...(JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials), apiKeyFile: file };
+    const creds = JSON.parse(readFileSync(file, 'utf8')) as DemoCredentials;
+    if (creds.billingApiKey) return { ...creds, apiKeyFile: file };
+    // A demo from before the billing processes: add them.
+    const upgraded = { ...creds, ...(await seedBillingDemo(db, creds.organizationId)) };
+    writeFileSync(file, JSON.stringify(upgraded, null, 2) + '\n', { mode: 0o600 });
+    return { ...upgraded, apiKeyFile: file };
   }
   const existing = await findChargePointByIdentity(db, IDENTITY);
-  const creds = existing
+  const base = existing
     ? await reissueCredentials(db, existing.id, existing.organization_id)
     : await createDemo(db);
+  const creds = { ...base, ...(await seedBillingDemo(db, base.organizationId)) };
   writeFileSync(file, JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
   return { ...creds, apiKeyFile: file };
 }
@@ -108,5 +122,49 @@ async function createDemo(db: Knex): Promise<DemoCredentials> {
       chargePointPassword: password,
       idTag: ID_TAG,
     };
+  });
+}
+
+/**
+ * What the billing processes need: a billing contact, an admin and a billing delegate with their own keys,
+ * and a fleet driver without a card whose sessions go on the monthly invoice. Re-running issues new keys.
+ */
+async function seedBillingDemo(
+  db: Knex,
+  organizationId: string,
+): Promise<Required<Pick<DemoCredentials, 'adminApiKey' | 'billingApiKey' | 'postpaidIdTag'>>> {
+  return db.transaction(async (trx) => {
+    await updateOrganization(trx, organizationId, {
+      timeZone: 'Europe/Berlin',
+      billingContact: {
+        email: 'accounts@demo.example',
+        name: 'Demo Charging Co. Accounts',
+        address: { line1: 'Hauptstr. 1', postalCode: '10115', city: 'Berlin', country: 'DE' },
+        vatNumber: 'DE123456789',
+      },
+    });
+    const key = async (email: string, role: 'admin' | 'billing') => {
+      const member =
+        (await findMemberByEmail(trx, organizationId, email)) ??
+        (await createMember(trx, organizationId, { email, name: `Demo ${role}`, role }));
+      return (await createApiKey(trx, organizationId, 'demo', member.id)).secret;
+    };
+    const adminApiKey = await key('admin@demo.example', 'admin');
+    const billingApiKey = await key('billing@demo.example', 'billing');
+    if (!(await trx('id_tags').where({ id_tag: POSTPAID_ID_TAG }).first())) {
+      const fleetDriver = await createUser(trx, organizationId, {
+        email: 'fleet-driver@demo.example',
+        name: 'Demo Fleet Driver',
+        userType: 'fleet',
+      });
+      await createIdTag(trx, organizationId, {
+        idTag: POSTPAID_ID_TAG,
+        userId: fleetDriver.id,
+        type: 'rfid',
+        status: 'Accepted',
+        expiresAt: null,
+      });
+    }
+    return { adminApiKey, billingApiKey, postpaidIdTag: POSTPAID_ID_TAG };
   });
 }

@@ -19,10 +19,12 @@ interface Options {
   /** Fleet mode: share of sessions that drop the connection mid-session, and that go offline. */
   drop: number;
   offline: number;
+  /** Whose tag charges (single charge point mode); the demo's card-paying driver by default. */
+  'id-tag'?: string;
 }
 
 const USAGE =
-  'usage: simulate [--sessions N] [--kwh N] [--minutes N] [--samples N] ' +
+  'usage: simulate [--sessions N] [--kwh N] [--minutes N] [--samples N] [--id-tag TAG] ' +
   '[--charge-points N [--interval S] [--drop 0..1] [--offline 0..1]]';
 
 function parseArgs(argv: string[]): Options {
@@ -37,7 +39,11 @@ function parseArgs(argv: string[]): Options {
     offline: 0,
   };
   for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '') as keyof Options;
+    if (argv[i] === '--id-tag' && argv[i + 1]) {
+      opts['id-tag'] = argv[i + 1];
+      continue;
+    }
+    const key = argv[i].replace(/^--/, '') as Exclude<keyof Options, 'id-tag'>;
     const value = Number(argv[i + 1]);
     const rate = key === 'drop' || key === 'offline';
     if (
@@ -209,7 +215,7 @@ async function main(): Promise<void> {
   });
   try {
     for (let n = 0; n < opts.sessions; n++) {
-      const transactionId = await runSession(cp, demo.idTag, opts, 1);
+      const transactionId = await runSession(cp, opts['id-tag'] ?? demo.idTag, opts, 1);
       const session = await waitForReceipt(api, demo.apiKey, transactionId);
       console.log(JSON.stringify(session, null, 2));
     }

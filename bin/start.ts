@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
     temporalUi = 'http://127.0.0.1:8233';
     await waitForTemporal(env.TEMPORAL_ADDRESS);
+    // A dev server started on an existing .data/temporal.db keeps the attributes it had: add new ones.
+    await registerSearchAttributes(env.TEMPORAL_ADDRESS, config.temporalNamespace);
   } else {
     await waitForTemporal(config.temporalAddress);
     await registerSearchAttributes(config.temporalAddress, config.temporalNamespace);
