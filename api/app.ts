@@ -9,6 +9,7 @@ import { registerChargePointCommandRoutes } from './routes/chargePointCommands';
 import { registerChargePointRoutes } from './routes/chargePoints';
 import { registerExemptionRoutes } from './routes/exemptions';
 import { registerInvoiceRoutes } from './routes/invoices';
+import { registerReceiptRoutes } from './routes/receipts';
 import { registerMemberRoutes } from './routes/members';
 import { registerOrganizationRoutes } from './routes/organizations';
 import { registerOrphanSessionRoutes } from './routes/orphanSessions';
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps): express.Express {
     commandTimeoutMs: deps.commandTimeoutMs,
     runningCostTimeoutMs: deps.runningCostTimeoutMs ?? 2000,
     exemptions: deps.exemptions,
+    seller: deps.seller,
     invoices: deps.invoices,
     schedules: deps.schedules,
   };
@@ -150,6 +152,7 @@ export function apiRouter(resolved: ResolvedDeps): express.Router {
   registerMemberRoutes(api, resolved);
   registerExemptionRoutes(api, resolved);
   registerInvoiceRoutes(api, resolved);
+  registerReceiptRoutes(api, resolved);
   registerChargePointCommandRoutes(api, resolved);
   registerOrphanSessionRoutes(api, resolved);
   return api;

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../config/logger';
+import type { Party } from '../documents/billing-document';
 import type { RunningCost } from '../workflows/charging-session/messages';
 import type { ExemptionWorkflows } from './exemption-workflows';
 import type { InvoiceWorkflows } from './invoice-workflows';
@@ -22,6 +23,8 @@ export interface AppDeps {
   commandTimeoutMs?: number;
   /** How long a session read waits for the running cost before answering without it (default 2000). */
   runningCostTimeoutMs?: number;
+  /** The operator, printed as the seller on receipt PDFs. */
+  seller?: Party;
   /** Starts and decides exemption workflows; without it the exemption routes answer 503. */
   exemptions?: ExemptionWorkflows;
   /** Starts invoice closings (backfills); without it POST .../invoices/close answers 503. */
@@ -42,6 +45,7 @@ export interface ResolvedDeps {
   chargePoints?: ChargePointLink;
   commandTimeoutMs?: number;
   runningCostTimeoutMs: number;
+  seller?: Party;
   exemptions?: ExemptionWorkflows;
   invoices?: InvoiceWorkflows;
   schedules?: ScheduleControl;

@@ -13,6 +13,7 @@ import { createBillingHandlers } from '../ocpp/billing/handlers';
 import { createSessionBridge } from '../ocpp/billing/session-bridge';
 import { ChargePointUnavailable, OcppServer, startOcppServer } from '../ocpp/server';
 import type { ChargePointLink } from '../api/deps';
+import type { Party } from '../documents/billing-document';
 import { backfillBillingSchedule, ensureAllBillingSchedules } from '../api/billing-schedules';
 import { createExemptionWorkflows } from '../api/exemption-workflows';
 import { createInvoiceWorkflows } from '../api/invoice-workflows';
@@ -28,6 +29,8 @@ export interface ServerDeps {
   exemptionRemindAfterSeconds?: number;
   exemptionExpireAfterSeconds?: number;
   invoiceGraceSeconds?: number;
+  /** The operator, printed as the seller on receipt PDFs. */
+  seller?: Party;
 }
 
 export interface RunningServer {
@@ -54,6 +57,7 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
     runningCost: (id) => sessions.runningCost(id),
     chargePoints,
     log: logger,
+    seller: deps.seller,
     exemptions: createExemptionWorkflows(deps.client, {
       taskQueue: deps.taskQueue,
       remindAfterMs: (deps.exemptionRemindAfterSeconds ?? 3 * 24 * 3600) * 1000,
@@ -132,6 +136,7 @@ async function main(): Promise<void> {
     exemptionRemindAfterSeconds: config.exemptionRemindAfterSeconds,
     exemptionExpireAfterSeconds: config.exemptionExpireAfterSeconds,
     invoiceGraceSeconds: config.invoiceGraceSeconds,
+    seller: config.seller,
   });
   logger.info('server listening', { api: server.apiUrl, ocpp: server.ocppUrl });
   onShutdown(async () => {

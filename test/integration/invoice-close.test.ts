@@ -194,6 +194,18 @@ describe('invoice-close workflow', () => {
     expect(issued).toMatchObject({ status: 'issued', total_amount: list[0].total_amount });
   });
 
+  it("prints a session's receipt as a PDF that adds up", async () => {
+    const s = await stack.billedSession({ stoppedAt: new Date(Date.now() - 60_000) });
+    const pdf = await stack.download(`/sessions/${s.sessionId}/receipt/download`);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    const text = await pdfText(Buffer.from(await pdf.arrayBuffer()));
+    expect(text).toContain('Receipt');
+    expect(text).toContain(`Session: ${s.sessionId}`);
+    expect(text).toContain('Stromwerk Laden GmbH');
+    expect(text).toMatch(new RegExp(`Total EUR\\s*${new Dec(s.total).toFixed(2)}`));
+    expect((await stack.download('/sessions/ses_unknown/receipt/download')).status).toBe(404);
+  });
+
   it('charges the saved payment method when there is one', async () => {
     await as('billing')('PATCH', `/organizations/${org()}`, { payment_method_id: 'pm_card_visa' });
     try {

@@ -15,7 +15,7 @@ import { createTestDatabase, TestDatabase } from './database';
 import { Fixture, insertBillingFixture } from './fixtures';
 import { SmtpCatcher, startSmtpCatcher } from './smtp';
 import { startTemporal } from './temporal';
-import { RunningWorker, startWorker } from './worker';
+import { RunningWorker, startWorker, TEST_SELLER } from './worker';
 
 export type Role = 'owner' | 'admin' | 'billing';
 export type Call = (method: string, path: string, body?: unknown) => ReturnType<typeof request>;
@@ -81,6 +81,7 @@ export function useBillingStack(
     const app = createApp({
       db: stack.tdb.db,
       runningCost: async () => undefined,
+      seller: TEST_SELLER,
       exemptions: createExemptionWorkflows(stack.env.client, stack.timers),
       invoices: createInvoiceWorkflows(stack.env.client, stack.timers),
       schedules: { backfill: (org, from, to) => backfillBillingSchedule(stack.env.client, org, from, to) },
