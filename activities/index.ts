@@ -6,6 +6,7 @@ import { createChargingSessionActivities } from './charging-session';
 import { createExemptionActivities } from './exemption';
 import { createInvoiceActivities } from './invoice';
 import { createMonthlyRunActivities } from './monthly-run';
+import { createPayoutActivities } from './payout';
 
 export interface ActivityDeps {
   db: Knex;
@@ -22,5 +23,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createExemptionActivities(deps),
     ...createInvoiceActivities(deps),
     ...createMonthlyRunActivities(deps),
+    ...createPayoutActivities(deps),
   };
 }

@@ -15,6 +15,7 @@ import { registerOrganizationRoutes } from './routes/organizations';
 import { registerOrphanSessionRoutes } from './routes/orphanSessions';
 import { registerPromotionRoutes } from './routes/promotions';
 import { registerQuoteRoutes } from './routes/quotes';
+import { registerRevenueSharingRoutes } from './routes/revenue-sharing';
 import { registerSessionRoutes } from './routes/sessions';
 import { registerSiteRoutes } from './routes/sites';
 import { registerTariffRoutes } from './routes/tariffs';
@@ -108,6 +109,7 @@ export function createApp(deps: AppDeps): express.Express {
     exemptions: deps.exemptions,
     seller: deps.seller,
     invoices: deps.invoices,
+    payouts: deps.payouts,
     schedules: deps.schedules,
   };
   const app = express();
@@ -152,6 +154,7 @@ export function apiRouter(resolved: ResolvedDeps): express.Router {
   registerMemberRoutes(api, resolved);
   registerExemptionRoutes(api, resolved);
   registerInvoiceRoutes(api, resolved);
+  registerRevenueSharingRoutes(api, resolved);
   registerReceiptRoutes(api, resolved);
   registerChargePointCommandRoutes(api, resolved);
   registerOrphanSessionRoutes(api, resolved);

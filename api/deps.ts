@@ -4,6 +4,7 @@ import type { Party } from '../documents/billing-document';
 import type { RunningCost } from '../workflows/charging-session/messages';
 import type { ExemptionWorkflows } from './exemption-workflows';
 import type { InvoiceWorkflows } from './invoice-workflows';
+import type { PayoutWorkflows } from './payout-workflows';
 
 /** The OCPP bridge as the API sees it: who is connected here, and central-system calls to them. */
 export interface ChargePointLink {
@@ -29,6 +30,8 @@ export interface AppDeps {
   exemptions?: ExemptionWorkflows;
   /** Starts invoice closings (backfills); without it POST .../invoices/close answers 503. */
   invoices?: InvoiceWorkflows;
+  /** Starts revenue-sharing payouts; without it POST /revenue-parties/{id}/payouts answers 503. */
+  payouts?: PayoutWorkflows;
   /** The organizations' monthly schedules; without it the backfill route answers 503. */
   schedules?: ScheduleControl;
 }
@@ -48,5 +51,6 @@ export interface ResolvedDeps {
   seller?: Party;
   exemptions?: ExemptionWorkflows;
   invoices?: InvoiceWorkflows;
+  payouts?: PayoutWorkflows;
   schedules?: ScheduleControl;
 }

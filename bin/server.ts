@@ -17,6 +17,7 @@ import type { Party } from '../documents/billing-document';
 import { backfillBillingSchedule, ensureAllBillingSchedules } from '../api/billing-schedules';
 import { createExemptionWorkflows } from '../api/exemption-workflows';
 import { createInvoiceWorkflows } from '../api/invoice-workflows';
+import { createPayoutWorkflows } from '../api/payout-workflows';
 import { onShutdown } from './shutdown';
 
 export interface ServerDeps {
@@ -67,6 +68,7 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
       taskQueue: deps.taskQueue,
       graceMs: (deps.invoiceGraceSeconds ?? 3 * 24 * 3600) * 1000,
     }),
+    payouts: createPayoutWorkflows(deps.client, { taskQueue: deps.taskQueue }),
     schedules: { backfill: (org, from, to) => backfillBillingSchedule(deps.client, org, from, to) },
   });
   // Each organization's monthly schedule; an organization created later gets its schedule at the next start.

@@ -44,7 +44,11 @@ export type IdPrefix =
   | 'mem'
   | 'exm'
   | 'cn'
-  | 'inv';
+  | 'inv'
+  | 'rp'
+  | 'rss'
+  | 'stmt'
+  | 'po';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

@@ -13,6 +13,7 @@ import * as membersBillingContact from './migrations/010_members_billing_contact
 import * as exemptionsCreditNotes from './migrations/011_exemptions_credit_notes';
 import * as invoices from './migrations/012_invoices';
 import * as allowancePeriods from './migrations/013_allowance_periods';
+import * as revenueSharing from './migrations/014_revenue_sharing';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -32,6 +33,7 @@ const migrations: Record<string, Knex.Migration> = {
   '011_exemptions_credit_notes': exemptionsCreditNotes,
   '012_invoices': invoices,
   '013_allowance_periods': allowancePeriods,
+  '014_revenue_sharing': revenueSharing,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

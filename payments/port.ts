@@ -67,6 +67,26 @@ export interface RefundResult {
   status: 'succeeded' | 'pending';
 }
 
+export interface TransferRequest {
+  /** The connected account the money goes to (a Stripe Connect `acct_...`). */
+  destinationAccountId: string;
+  /** At least 1; moved from the platform's balance to the connected account. */
+  amountMinor: number;
+  currency: string;
+  /**
+   * Derived from business ids (e.g. `payout:<party_id>:<yyyy-mm>`), so a retried activity transfers once: a
+   * retry with the same key returns the first transfer.
+   */
+  idempotencyKey: string;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface TransferResult {
+  transferId: string;
+  amountMinor: number;
+}
+
 /**
  * Contract for errors: a card decline is a business outcome and comes back as `outcome: 'declined'`;
  * transient trouble (network, timeouts, 429, 5xx) is thrown as an ordinary Error so the Temporal
@@ -83,11 +103,16 @@ export interface PaymentProvider {
    * releases the hold), nor can more than remains unrefunded: both are PaymentRejectedError.
    */
   refund(r: RefundRequest): Promise<RefundResult>;
+  /**
+   * Pays a connected account (a revenue-sharing payout). An unknown or unusable destination, or a balance
+   * too low to pay from, is PaymentRejectedError.
+   */
+  transfer(r: TransferRequest): Promise<TransferResult>;
 }
 
 /**
  * A non-transient provider refusal (capture above capturable, refund above what remains, invalid state,
- * bad parameter).
+ * bad parameter, unknown transfer destination).
  */
 export class PaymentRejectedError extends Error {
   override readonly name = 'PaymentRejectedError';

@@ -1,5 +1,6 @@
 // The Stripe implementation of the payment-provider port, on PaymentIntents with manual capture: a session
-// places a hold when it starts and captures the priced amount (or cancels the hold) when it ends.
+// places a hold when it starts and captures the priced amount (or cancels the hold) when it ends. Payouts to
+// revenue-sharing parties are Stripe Connect transfers.
 import Stripe from 'stripe';
 import { type Logger, logger as rootLogger } from '../config/logger';
 import {
@@ -15,6 +16,8 @@ import {
   type RefundReason,
   type RefundRequest,
   type RefundResult,
+  type TransferRequest,
+  type TransferResult,
 } from './port';
 
 export interface StripeClientOptions {
@@ -302,5 +305,32 @@ export function createStripeProvider(stripe: Stripe, options: StripeProviderOpti
     return { refundId: created.id, paymentId, amountRefundedMinor: created.amount, status };
   }
 
-  return { name: 'stripe', authorize, capture, cancel, refund };
+  // Stripe Connect "separate charges and transfers": the platform's balance pays the connected account.
+  async function transfer(r: TransferRequest): Promise<TransferResult> {
+    requireText('destinationAccountId', r.destinationAccountId);
+    requireText('idempotencyKey', r.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH);
+    assertMinorUnits('amountMinor', r.amountMinor, 1);
+    const params: Stripe.TransferCreateParams = {
+      amount: r.amountMinor,
+      currency: stripeCurrency(r.currency),
+      destination: r.destinationAccountId,
+      ...(r.description ? { description: r.description } : {}),
+      ...(r.metadata ? { metadata: r.metadata } : {}),
+    };
+    // As with refunds, only the idempotency key tells a retry from a second transfer of the same amount.
+    let created: Stripe.Transfer;
+    try {
+      created = await stripe.transfers.create(params, { idempotencyKey: r.idempotencyKey });
+    } catch (err) {
+      throw toPortError(err, 'transfer', log);
+    }
+    log.info('transfer created', {
+      transferId: created.id,
+      destination: r.destinationAccountId,
+      amountMinor: created.amount,
+    });
+    return { transferId: created.id, amountMinor: created.amount };
+  }
+
+  return { name: 'stripe', authorize, capture, cancel, refund, transfer };
 }

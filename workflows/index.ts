@@ -3,3 +3,4 @@ export { exemption } from './exemption/workflow';
 export { invoiceClose } from './invoice-close/workflow';
 export { allowanceReset } from './allowance-reset/workflow';
 export { monthlyBilling } from './monthly-billing/workflow';
+export { payout } from './payout/workflow';

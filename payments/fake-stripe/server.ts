@@ -9,6 +9,7 @@ import { IdempotencyStore, MAX_IDEMPOTENCY_KEY_LENGTH, type StoredResponse } fro
 import { stripeId } from './ids';
 import { type FakePaymentIntent, PaymentIntentStore } from './payment-intents';
 import { type FakeRefund, RefundStore } from './refunds';
+import { type FakeTransfer, TransferStore } from './transfers';
 import { FakeStripeError, invalidParam, noSuchObject, unrecognizedUrl } from './stripe-error';
 
 export interface FakeStripeOptions {
@@ -37,10 +38,13 @@ export interface FakeStripe {
   listRefunds(): FakeRefund[];
   /** The running total refunded on an intent, in minor units. */
   refundedAmount(paymentIntentId: string): number;
+  transfer(id: string): FakeTransfer | undefined;
+  /** Every transfer to a connected account, oldest first. */
+  listTransfers(): FakeTransfer[];
   failNext(rule: FailureRule): void;
   /** Every request handled so far, in the order the fake acted on them: what actually went over the wire. */
   requests(): RecordedRequest[];
-  /** Forgets intents, refunds, idempotency keys, pending failure rules and recorded requests. */
+  /** Forgets intents, refunds, transfers, idempotency keys, pending failure rules and recorded requests. */
   reset(): void;
 }
 
@@ -142,11 +146,13 @@ interface Route {
 
 const intentObject = { kind: 'payment_intent', param: 'intent' };
 const refundObject = { kind: 'refund', param: 'refund' };
+const transferObject = { kind: 'transfer', param: 'transfer' };
 
 export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<FakeStripe> {
   const log = (opts.logger ?? rootLogger).child({ component: 'fake-stripe' });
   const intents = new PaymentIntentStore();
   const refunds = new RefundStore((id) => intents.get(id));
+  const transfers = new TransferStore();
   const idempotency = new IdempotencyStore();
   const failures = new FailureInjector();
   const recorded: RecordedRequest[] = [];
@@ -179,6 +185,13 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
       pattern: /^\/v1\/refunds\/([^/]+)$/,
       handler: (p, id) => refunds.retrieve(id, p),
       object: refundObject,
+    },
+    { method: 'POST', pattern: /^\/v1\/transfers$/, handler: (p) => transfers.create(p) },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/transfers\/([^/]+)$/,
+      handler: (p, id) => transfers.retrieve(id, p),
+      object: transferObject,
     },
   ];
 
@@ -368,11 +381,14 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     refund: (id) => refunds.get(id),
     listRefunds: () => refunds.all(),
     refundedAmount: (paymentIntentId) => refunds.refundedAmount(paymentIntentId),
+    transfer: (id) => transfers.get(id),
+    listTransfers: () => transfers.all(),
     failNext: (rule) => failures.add(rule),
     requests: () => recorded.map((r) => ({ ...r })),
     reset() {
       intents.clear();
       refunds.clear();
+      transfers.clear();
       idempotency.clear();
       failures.clear();
       recorded.length = 0;

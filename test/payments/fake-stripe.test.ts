@@ -1,7 +1,12 @@
 // The Stripe adapter against the stateful fake, over real HTTP with the real `stripe` SDK.
 import { createLogger } from '../../config/logger';
 import { type FakeStripe, startFakeStripe } from '../../payments/fake-stripe';
-import { type AuthorizeRequest, type PaymentProvider, PaymentRejectedError } from '../../payments/port';
+import {
+  type AuthorizeRequest,
+  type PaymentProvider,
+  PaymentRejectedError,
+  type TransferRequest,
+} from '../../payments/port';
 import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
 
 const quiet = createLogger({}, 'error');
@@ -336,6 +341,102 @@ describe('refunds', () => {
     await transientFailure(provider.refund(request));
     expect(fake.listRefunds()).toHaveLength(0);
     await expect(provider.refund(request)).resolves.toMatchObject({ amountRefundedMinor: 100 });
+  });
+});
+
+describe('transfers to connected accounts', () => {
+  const transfer = (overrides: Partial<TransferRequest> = {}): TransferRequest => ({
+    destinationAccountId: 'acct_1OwnerTest',
+    amountMinor: 2730,
+    currency: 'EUR',
+    idempotencyKey: 'payout:rp_test:2026-07',
+    description: 'Revenue share 2026-07',
+    metadata: { party_id: 'rp_test', period: '2026-07' },
+    ...overrides,
+  });
+
+  it('transfers to the connected account with our key and metadata', async () => {
+    const result = await provider.transfer(transfer());
+    expect(result).toEqual({ transferId: expect.stringMatching(/^tr_/), amountMinor: 2730 });
+    expect(fake.transfer(result.transferId)).toEqual({
+      id: result.transferId,
+      object: 'transfer',
+      amount: 2730,
+      amount_reversed: 0,
+      balance_transaction: expect.stringMatching(/^txn_/),
+      created: expect.any(Number),
+      currency: 'eur',
+      description: 'Revenue share 2026-07',
+      destination: 'acct_1OwnerTest',
+      destination_payment: expect.stringMatching(/^py_/),
+      livemode: false,
+      metadata: { party_id: 'rp_test', period: '2026-07' },
+      reversals: {
+        object: 'list',
+        data: [],
+        has_more: false,
+        total_count: 0,
+        url: `/v1/transfers/${result.transferId}/reversals`,
+      },
+      reversed: false,
+      source_transaction: null,
+      source_type: 'card',
+      transfer_group: null,
+    });
+    expect(fake.requests().at(-1)).toMatchObject({
+      method: 'POST',
+      path: '/v1/transfers',
+      idempotencyKey: 'payout:rp_test:2026-07',
+      status: 200,
+    });
+  });
+
+  it('returns the same transfer for a retry with the same key, transferring once', async () => {
+    const first = await provider.transfer(transfer());
+    const again = await provider.transfer(transfer());
+    expect(again).toEqual(first);
+    expect(fake.listTransfers()).toHaveLength(1);
+    expect(fake.requests().at(-1)).toMatchObject({ path: '/v1/transfers', replayed: true });
+  });
+
+  it('transfers once when the response was lost to a timeout and the transfer is retried', async () => {
+    const impatient = createStripeProvider(
+      createStripeClient({ secretKey, apiBase: fake.url, timeoutMs: 300 }),
+      { logger: quiet },
+    );
+    fake.failNext({ pathPrefix: '/v1/transfers', status: 200, delayMs: 1500 });
+    const err = await transientFailure(impatient.transfer(transfer()));
+    expect(err.message).toMatch(/timeout/i);
+    expect(fake.listTransfers()).toHaveLength(1);
+
+    const retried = await impatient.transfer(transfer());
+    expect(fake.listTransfers()).toEqual([expect.objectContaining({ id: retried.transferId, amount: 2730 })]);
+    expect(fake.requests().at(-1)?.replayed).toBe(true);
+  });
+
+  it('refuses an unknown destination as PaymentRejectedError, transferring nothing', async () => {
+    const err = await rejection(provider.transfer(transfer({ destinationAccountId: 'ba_not_an_account' })));
+    expect(err.code).toBe('resource_missing');
+    expect(err.statusCode).toBe(400);
+    expect(err.message).toMatch(/No such destination/);
+    expect(fake.listTransfers()).toHaveLength(0);
+  });
+
+  it('rejects a zero, negative or fractional amount and a missing destination before calling Stripe', async () => {
+    for (const amountMinor of [0, -100, 12.5]) {
+      const err = await rejection(provider.transfer(transfer({ amountMinor })));
+      expect(err.code).toBe('invalid_amount');
+    }
+    const err = await rejection(provider.transfer(transfer({ destinationAccountId: '' })));
+    expect(err.code).toBe('invalid_request');
+    expect(fake.requests()).toHaveLength(0);
+  });
+
+  it('turns a 500 on transfer into a plain retryable Error that transferred nothing', async () => {
+    fake.failNext({ method: 'POST', pathPrefix: '/v1/transfers', status: 500 });
+    await transientFailure(provider.transfer(transfer()));
+    expect(fake.listTransfers()).toHaveLength(0);
+    await expect(provider.transfer(transfer())).resolves.toMatchObject({ amountMinor: 2730 });
   });
 });
 
@@ -696,6 +797,70 @@ describe('the fake over raw HTTP', () => {
       expect(res.body.error).toMatchObject({ type: 'invalid_request_error', param });
       if (code) expect(res.body.error).toMatchObject({ code });
       expect(fake.listRefunds()).toHaveLength(0);
+    });
+  });
+
+  describe('transfers', () => {
+    it('creates and retrieves a transfer, and 404s an unknown one', async () => {
+      const created = await call('/v1/transfers', {
+        method: 'POST',
+        headers: form,
+        body: 'amount=1575&currency=EUR&destination=acct_1Owner&metadata[period]=2026-09&transfer_group=g1',
+      });
+      expect(created.status).toBe(200);
+      expect(created.body).toMatchObject({
+        id: expect.stringMatching(/^tr_/),
+        object: 'transfer',
+        amount: 1575,
+        currency: 'eur',
+        destination: 'acct_1Owner',
+        metadata: { period: '2026-09' },
+        transfer_group: 'g1',
+      });
+      const got = await call(`/v1/transfers/${created.body.id as string}`, { headers: auth });
+      expect(got.body).toEqual(created.body);
+
+      const missing = await call('/v1/transfers/tr_missing', { headers: auth });
+      expect(missing.status).toBe(404);
+      expect(missing.body.error).toMatchObject({ code: 'resource_missing', param: 'transfer' });
+    });
+
+    it('answers a replayed transfer with Idempotent-Replayed: true and the same transfer', async () => {
+      const init = {
+        method: 'POST',
+        headers: { ...form, 'Idempotency-Key': 'raw-transfer' },
+        body: 'amount=100&currency=eur&destination=acct_1Owner',
+      };
+      const first = await call('/v1/transfers', init);
+      const second = await call('/v1/transfers', init);
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      expect(second.body).toEqual(first.body);
+      expect(fake.listTransfers()).toHaveLength(1);
+    });
+
+    it.each([
+      ['a missing amount', 'currency=eur&destination=acct_1', 'amount', 'parameter_missing'],
+      ['a zero amount', 'amount=0&currency=eur&destination=acct_1', 'amount', 'amount_too_small'],
+      ['a negative amount', 'amount=-5&currency=eur&destination=acct_1', 'amount', 'amount_too_small'],
+      ['a missing destination', 'amount=100&currency=eur', 'destination', 'parameter_missing'],
+      [
+        'a destination that is no account',
+        'amount=100&currency=eur&destination=cus_1',
+        'destination',
+        'resource_missing',
+      ],
+      ['a missing currency', 'amount=100&destination=acct_1', 'currency', 'parameter_missing'],
+      [
+        'an unknown parameter',
+        'amount=100&currency=eur&destination=acct_1&destinaton=x',
+        'destinaton',
+        'parameter_unknown',
+      ],
+    ])('answers %s with a 400 naming the parameter', async (_label, body, param, code) => {
+      const res = await call('/v1/transfers', { method: 'POST', headers: form, body });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ type: 'invalid_request_error', param, code });
+      expect(fake.listTransfers()).toHaveLength(0);
     });
   });
 

@@ -195,6 +195,38 @@ describe('adapter requests against stripe-mock (Stripe OpenAPI validation)', () 
     expect(onlyExchange().status).toBe(200);
   });
 
+  it('transfer: Transfer create to a connected account with description and metadata', async () => {
+    requireMock();
+    const result = await provider.transfer({
+      destinationAccountId: 'acct_1OwnerContract',
+      amountMinor: 2730,
+      currency: 'EUR',
+      idempotencyKey: 'contract:transfer:1',
+      description: 'Revenue share 2026-07',
+      metadata: { party_id: 'rp_contract', period: '2026-07' },
+    });
+    // The fixture's own transfer comes back, whatever we asked for; only its id is worth asserting.
+    expect(result.transferId).toMatch(/^tr_/);
+    expect(onlyExchange()).toMatchObject({
+      method: 'POST',
+      path: '/v1/transfers',
+      status: 200,
+      idempotency_key: 'contract:transfer:1',
+    });
+  });
+
+  it('transfer without the optional fields', async () => {
+    requireMock();
+    const result = await provider.transfer({
+      destinationAccountId: 'acct_1OwnerContract',
+      amountMinor: 1,
+      currency: 'usd',
+      idempotencyKey: 'contract:transfer:2',
+    });
+    expect(result.transferId).toMatch(/^tr_/);
+    expect(onlyExchange().status).toBe(200);
+  });
+
   it('really validates: a misspelled or mistyped parameter is refused', async () => {
     requireMock();
     // Guards the tests above: if stripe-mock accepted anything, they would prove nothing.
@@ -212,6 +244,10 @@ describe('adapter requests against stripe-mock (Stripe OpenAPI validation)', () 
     );
     const badReason = { payment_intent: 'pi_123', amount: 100, reason: 'changed_mind' };
     await expect(stripe.refunds.create(badReason)).rejects.toBeInstanceOf(
+      Stripe.errors.StripeInvalidRequestError,
+    );
+    const noDestination = { amount: 100, currency: 'eur' } as Stripe.TransferCreateParams;
+    await expect(stripe.transfers.create(noDestination)).rejects.toBeInstanceOf(
       Stripe.errors.StripeInvalidRequestError,
     );
   });

@@ -4,6 +4,7 @@ import { createApp } from '../../api/app';
 import { backfillBillingSchedule } from '../../api/billing-schedules';
 import { createExemptionWorkflows } from '../../api/exemption-workflows';
 import { createInvoiceWorkflows } from '../../api/invoice-workflows';
+import { createPayoutWorkflows } from '../../api/payout-workflows';
 import { createMember } from '../../db/repositories/members';
 import { createApiKey } from '../../db/repositories/organizations';
 import { findReceiptBySession } from '../../db/repositories/receipts';
@@ -47,7 +48,8 @@ export interface BillingStack {
 export function useBillingStack(
   label: string,
   taskQueue: string,
-  fixture: { paymentMethodId?: string | null } = {},
+  /** The driver's card (null: postpaid) and the tariff's full form (e.g. with VAT). */
+  fixture: Pick<Parameters<typeof insertBillingFixture>[1], 'paymentMethodId' | 'definition'> = {},
 ): BillingStack {
   const stack = {
     memberIds: {},
@@ -84,6 +86,7 @@ export function useBillingStack(
       seller: TEST_SELLER,
       exemptions: createExemptionWorkflows(stack.env.client, stack.timers),
       invoices: createInvoiceWorkflows(stack.env.client, stack.timers),
+      payouts: createPayoutWorkflows(stack.env.client, stack.timers),
       schedules: { backfill: (org, from, to) => backfillBillingSchedule(stack.env.client, org, from, to) },
     });
     const listening = await listen(app);
