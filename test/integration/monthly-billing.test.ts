@@ -139,6 +139,40 @@ describe('monthly billing schedule', () => {
     }
   });
 
+  it('credits an exemption of an already invoiced session on the next invoice', async () => {
+    const invoiced = (await as('owner')('GET', `/organizations/${org().id}/invoices?period=2026-10`)).body
+      .data[0];
+    const sessionId = (await as('owner')('GET', `/invoices/${invoiced.id}/lines`)).body.data[0].session_id;
+    const exm = await as('admin')('POST', `/sessions/${sessionId}/exemptions`, {
+      reason: 'Billed twice by mistake',
+    });
+    await as('billing')('POST', `/exemptions/${exm.body.id}/approve`, {});
+    await stack.env.client.workflow.getHandle(`exemption:${exm.body.id}`).result();
+    const exemption = (await as('owner')('GET', `/exemptions/${exm.body.id}`)).body;
+    expect(exemption).toMatchObject({ status: 'approved', reversal: 'invoice_credit' });
+    // The October invoice stays as issued; November's carries the credit.
+    expect((await as('owner')('GET', `/invoices/${invoiced.id}`)).body.credits).toEqual([]);
+    const period = new Intl.DateTimeFormat('en-CA', {
+      timeZone: org().timeZone,
+      year: 'numeric',
+      month: '2-digit',
+    })
+      .format(new Date())
+      .slice(0, 7);
+    const close = await as('billing')('POST', `/organizations/${org().id}/invoices/close`, {
+      period,
+      now: true,
+    });
+    const next = await finished<{ invoiceId: string }>(close.body.workflow_id);
+    const credits = (await as('owner')('GET', `/invoices/${next.invoiceId}`)).body.credits;
+    expect(credits.map((c: { credit_note_id: string }) => c.credit_note_id)).toEqual([
+      exemption.credit_note.id,
+    ]);
+    expect(
+      credits.reduce((sum: number, c: { amount_incl_vat: string }) => sum + Number(c.amount_incl_vat), 0),
+    ).toBeCloseTo(-Number(exemption.credit_note.total), 10);
+  });
+
   it('refuses a backfill of the future or backwards, naming the field', async () => {
     const call = (body: unknown) =>
       as('billing')('POST', `/organizations/${org().id}/schedules/monthly-billing/backfill`, body);
