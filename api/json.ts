@@ -1,3 +1,4 @@
+import type { Response } from 'express';
 import { isCurrency } from '../pricing/currency';
 import { formatMoney } from '../pricing/money';
 import { canonicalDecimal } from '../db/repositories/decimals';
@@ -11,3 +12,12 @@ export function money(value: string | null, currency: string | null): string | n
 }
 
 export { canonicalDecimalOrNull as decimal } from '../db/repositories/decimals';
+
+/** A document (invoice, credit note, receipt) as a download named for its number. */
+export function sendPdf(res: Response, number: string, pdf: Buffer): void {
+  res
+    .status(200)
+    .set('Content-Type', 'application/pdf')
+    .set('Content-Disposition', `attachment; filename="${number}.pdf"`)
+    .send(pdf);
+}

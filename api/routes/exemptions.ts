@@ -23,7 +23,7 @@ import type { ResolvedDeps } from '../deps';
 import { ApiError, invalidParam, resourceMissing } from '../errors';
 import type { ExemptionWorkflows } from '../exemption-workflows';
 import { act, read, write } from '../handler';
-import { iso } from '../json';
+import { iso, sendPdf } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
 import { optionalString, parseDecimal, readBody, requiredString } from '../validation';
 
@@ -264,10 +264,6 @@ export function registerExemptionRoutes(router: Router, deps: ResolvedDeps): voi
     const pdf = await creditNotePdf(db, org.id, id);
     if (!pdf) throw resourceMissing('credit note', id);
     const note = (await getCreditNote(db, org.id, id))!;
-    res
-      .status(200)
-      .set('Content-Type', 'application/pdf')
-      .set('Content-Disposition', `attachment; filename="${note.number}.pdf"`)
-      .send(pdf);
+    sendPdf(res, note.number, pdf);
   });
 }

@@ -17,7 +17,7 @@ import { BILLING, organizationOf } from '../auth';
 import type { ResolvedDeps } from '../deps';
 import { ApiError, invalidParam, resourceMissing } from '../errors';
 import { act, read, write } from '../handler';
-import { iso } from '../json';
+import { iso, sendPdf } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
 import { optionalBoolean, optionalString, readBody, requiredString } from '../validation';
 
@@ -149,11 +149,7 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
         `Invoice ${id} is a draft; it has no PDF until its period closes.`,
       );
     }
-    res
-      .status(200)
-      .set('Content-Type', 'application/pdf')
-      .set('Content-Disposition', `attachment; filename="${inv.number}.pdf"`)
-      .send(pdf);
+    sendPdf(res, inv.number ?? inv.id, pdf);
   });
 
   // Closes a period (after its end and grace time, or at once with `now`): the schedule's job, a backfill of

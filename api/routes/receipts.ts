@@ -4,6 +4,7 @@ import { getSessionView } from '../../db/repositories/sessionViews';
 import { renderPdf } from '../../documents/pdf';
 import { organizationOf } from '../auth';
 import type { ResolvedDeps } from '../deps';
+import { sendPdf } from '../json';
 import { ApiError, resourceMissing } from '../errors';
 
 // A receipt as a PDF, rendered from its stored lines each time: a receipt never changes, so neither does
@@ -61,10 +62,6 @@ export function registerReceiptRoutes(router: Router, deps: ResolvedDeps): void 
         `Paid: ${receipt.amount_paid} ${receipt.currency}. Due: ${receipt.amount_due} ${receipt.currency}.`,
       ],
     });
-    res
-      .status(200)
-      .set('Content-Type', 'application/pdf')
-      .set('Content-Disposition', `attachment; filename="${receipt.number}.pdf"`)
-      .send(pdf);
+    sendPdf(res, receipt.number, pdf);
   });
 }
