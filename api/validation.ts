@@ -167,3 +167,24 @@ export function requiredTimeZone(body: Body, param: string): string {
     throw invalidParam(param, 'must be an IANA time zone name such as Europe/Berlin');
   }
 }
+
+export const EMAIL: StringRules = {
+  max: 254,
+  trim: true,
+  pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
+  patternMessage: 'must be an e-mail address',
+};
+
+export const PROVIDER_ID: StringRules = {
+  max: 255,
+  pattern: /^[A-Za-z0-9_-]+$/,
+  patternMessage: 'must be a payment provider id such as pm_card_visa',
+};
+
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** A calendar month, 'YYYY-MM', from a body field or a query parameter. */
+export function parsePeriod(raw: unknown, param: string): string {
+  if (typeof raw !== 'string' || !PERIOD.test(raw)) throw invalidParam(param, 'must be a month as YYYY-MM');
+  return raw;
+}

@@ -19,10 +19,9 @@ import { ApiError, invalidParam, resourceMissing } from '../errors';
 import { act, read, write } from '../handler';
 import { iso, sendPdf } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
-import { optionalBoolean, optionalString, readBody, requiredString } from '../validation';
+import { optionalBoolean, optionalString, parsePeriod, readBody, requiredString } from '../validation';
 
 const STATUSES: readonly InvoiceStatus[] = ['draft', 'issued', 'paid', 'void'];
-const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 const lineJson = (l: InvoiceLine) => ({
   object: 'invoice_line',
@@ -77,11 +76,6 @@ const notIssued = (inv: Invoice, action: string) =>
     `Invoice ${inv.id} is ${inv.status}; only an issued invoice can be ${action}.`,
   );
 
-function readPeriod(raw: unknown, param: string): string {
-  if (typeof raw !== 'string' || !PERIOD.test(raw)) throw invalidParam(param, 'must be a month as YYYY-MM');
-  return raw;
-}
-
 export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void {
   // The open period's draft is created on first sight and answered with its running total.
   router.get(
@@ -93,7 +87,7 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
         throw invalidParam('status', `must be one of ${STATUSES.join(', ')}`);
       }
       const rawPeriod = queryString(query, 'period');
-      const period = rawPeriod === undefined ? undefined : readPeriod(rawPeriod, 'period');
+      const period = rawPeriod === undefined ? undefined : parsePeriod(rawPeriod, 'period');
       const current = await draftInvoice(db, org, periodOf(org.timeZone, new Date()));
       const page = await listInvoices(
         db,
@@ -162,7 +156,7 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
         if (params.id !== org.id) throw resourceMissing('organization', params.id);
         const body = readBody(raw, ['period', 'now']);
         const now = optionalBoolean(body, 'now') ?? false;
-        const period = readPeriod(requiredString(body, 'period', { max: 7 }), 'period');
+        const period = parsePeriod(requiredString(body, 'period', { max: 7 }), 'period');
         if (period > periodOf(org.timeZone, new Date()))
           throw invalidParam('period', 'must not be in the future');
         if (!deps.invoices) {
@@ -192,8 +186,8 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
       async ({ org, params, body: raw }) => {
         if (params.id !== org.id) throw resourceMissing('organization', params.id);
         const body = readBody(raw, ['from', 'to']);
-        const from = readPeriod(requiredString(body, 'from', { max: 7 }), 'from');
-        const to = readPeriod(requiredString(body, 'to', { max: 7 }), 'to');
+        const from = parsePeriod(requiredString(body, 'from', { max: 7 }), 'from');
+        const to = parsePeriod(requiredString(body, 'to', { max: 7 }), 'to');
         if (to < from) throw invalidParam('to', 'must not be before from');
         if (to > periodOf(org.timeZone, new Date())) throw invalidParam('to', 'must not be in the future');
         if (!deps.schedules) {

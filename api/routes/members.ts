@@ -20,14 +20,8 @@ import { alreadyExists, ApiError, resourceMissing } from '../errors';
 import { read, write } from '../handler';
 import { iso } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
-import { optionalEnum, optionalString, readBody, requiredEnum, requiredString } from '../validation';
+import { EMAIL, optionalEnum, optionalString, readBody, requiredEnum, requiredString } from '../validation';
 
-const EMAIL = {
-  max: 254,
-  trim: true,
-  pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
-  patternMessage: 'must be an e-mail address',
-};
 const NAME = { max: 200, trim: true };
 
 const memberJson = (m: Member) => ({

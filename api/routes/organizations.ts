@@ -13,9 +13,11 @@ import { read, write } from '../handler';
 import { iso } from '../json';
 import {
   Body,
+  EMAIL,
   isPlainObject,
   optionalBoolean,
   optionalString,
+  PROVIDER_ID,
   readBody,
   rejectUnknownFields,
   requiredString,
@@ -103,23 +105,11 @@ export function registerOrganizationRoutes(router: Router, deps: ResolvedDeps): 
 
 const SETTINGS = ['name', 'time_zone', 'currency', 'stop_charging_on_declined_hold'] as const;
 
-const PROVIDER_ID = {
-  max: 255,
-  pattern: /^[A-Za-z0-9_-]+$/,
-  patternMessage: 'must be a payment provider id such as pm_card_visa',
-};
-
 /** The saved payment method invoices are charged to: absent keeps, null removes. */
 function nullableProviderId(body: Body, param: string): string | null | undefined {
   return body[param] === null ? null : optionalString(body, param, PROVIDER_ID);
 }
 
-const EMAIL = {
-  max: 254,
-  trim: true,
-  pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
-  patternMessage: 'must be an e-mail address',
-};
 const LINE = { max: 200, trim: true };
 
 function requiredCurrency(body: Body, param: string): string {

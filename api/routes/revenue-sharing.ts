@@ -37,6 +37,7 @@ import {
   isPlainObject,
   optionalString,
   parseDecimal,
+  parsePeriod,
   readBody,
   rejectUnknownFields,
   requiredString,
@@ -46,7 +47,6 @@ import {
 // statements and the payouts. Operators (owner, admin) configure parties and rules; every member reads;
 // starting a payout moves money and is for owners and billing delegates.
 
-const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 const ACCOUNT_ID = /^acct_[A-Za-z0-9]{1,64}$/;
 const MAX_SPLITS = 50;
 const PAYOUT_STATUSES: readonly PayoutStatus[] = ['pending', 'paid', 'failed'];
@@ -120,14 +120,9 @@ const payoutJson = (p: Payout) => ({
   paid_at: iso(p.paidAt),
 });
 
-function readPeriod(raw: unknown, param: string): string {
-  if (typeof raw !== 'string' || !PERIOD.test(raw)) throw invalidParam(param, 'must be a month as YYYY-MM');
-  return raw;
-}
-
 function queryPeriod(query: Record<string, unknown>): string | undefined {
   const raw = queryString(query, 'period');
-  return raw === undefined ? undefined : readPeriod(raw, 'period');
+  return raw === undefined ? undefined : parsePeriod(raw, 'period');
 }
 
 function queryEnum<T extends string>(query: Record<string, unknown>, param: string, values: readonly T[]) {
@@ -268,7 +263,7 @@ export function registerRevenueSharingRoutes(router: Router, deps: ResolvedDeps)
       const effectiveFrom =
         body.effective_from === undefined || body.effective_from === null
           ? periodOf(org.timeZone, new Date())
-          : readPeriod(body.effective_from, 'effective_from');
+          : parsePeriod(body.effective_from, 'effective_from');
       const splits = readSplits(body);
 
       if (projectId && !(await getProject(db, org.id, projectId))) {
@@ -378,7 +373,7 @@ export function registerRevenueSharingRoutes(router: Router, deps: ResolvedDeps)
       deps,
       async ({ db, org, params, body: raw }) => {
         const body = readBody(raw, ['period']);
-        const period = readPeriod(requiredString(body, 'period', { max: 7 }), 'period');
+        const period = parsePeriod(requiredString(body, 'period', { max: 7 }), 'period');
         const party = await getParty(db, org.id, params.id);
         if (!party) throw resourceMissing('revenue party', params.id);
         if (period >= periodOf(org.timeZone, new Date())) {

@@ -30,9 +30,11 @@ import { iso } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
 import {
   Body,
+  EMAIL,
   optionalEnum,
   optionalString,
   optionalTimestamp,
+  PROVIDER_ID,
   readBody,
   requiredEnum,
   requiredString,
@@ -43,17 +45,6 @@ const USER_TYPE_NAME = {
   max: 50,
   pattern: /^[a-z0-9][a-z0-9_-]*$/,
   patternMessage: 'must be lower-case letters, digits, "_" or "-", e.g. "fleet"',
-};
-const EMAIL = {
-  max: 254,
-  trim: true,
-  pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
-  patternMessage: 'must be an e-mail address',
-};
-const PROVIDER_ID = {
-  max: 255,
-  pattern: /^[A-Za-z0-9_-]+$/,
-  patternMessage: 'must be a payment provider id such as pm_card_visa',
 };
 // OCPP 1.6 IdToken: CiString20Type, printable ASCII.
 const ID_TAG = {
