@@ -2,7 +2,12 @@ import type { Knex } from 'knex';
 import { ApplicationFailure } from '@temporalio/common';
 import { BillingDocument, Party } from '../documents/billing-document';
 import { renderPdf } from '../documents/pdf';
-import { findCreditNoteByExemption, issueCreditNote, CreditNote } from '../db/repositories/creditNotes';
+import {
+  creditNotePdf,
+  findCreditNoteByExemption,
+  issueCreditNote,
+  CreditNote,
+} from '../db/repositories/creditNotes';
 import {
   Exemption,
   findExemption,
@@ -232,7 +237,7 @@ export function createExemptionActivities({ db, payments, mailer, seller }: Exem
       const to = await driverEmail(exemption.sessionId);
       if (!to || exemption.status === 'pending') return false;
       const note = await findCreditNoteByExemption(db, exemptionId);
-      const pdf = note && (await db('credit_notes').where({ id: note.id }).first('pdf'))?.pdf;
+      const pdf = note && (await creditNotePdf(db, exemption.organizationId, note.id));
       const approved = exemption.status === 'approved';
       return sendOnce(db, mailer, {
         key: `exemption:${exemptionId}:driver:${exemption.status}`,
@@ -247,7 +252,7 @@ export function createExemptionActivities({ db, payments, mailer, seller }: Exem
           : `The charge for session ${exemption.sessionId} stands. ${exemption.decisionNote ?? ''}`.trim(),
         attachments:
           approved && note && pdf
-            ? [{ filename: `${note.number}.pdf`, content: pdf as Buffer, contentType: 'application/pdf' }]
+            ? [{ filename: `${note.number}.pdf`, content: pdf, contentType: 'application/pdf' }]
             : undefined,
       });
     },

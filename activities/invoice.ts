@@ -5,6 +5,7 @@ import { renderPdf } from '../documents/pdf';
 import {
   findInvoice,
   Invoice,
+  invoicePdf,
   issueInvoice,
   markInvoiceEmailed,
   markInvoicePaid,
@@ -99,7 +100,7 @@ export function createInvoiceActivities({ db, payments, mailer, seller, paymentT
       const org = await organization(db, inv.organizationId);
       const to = org.billingContact.email;
       if (!to || inv.status === 'draft' || inv.status === 'void') return false;
-      const pdf = (await db('invoices').where({ id: invoiceId }).first('pdf'))?.pdf as Buffer;
+      const pdf = (await invoicePdf(db, org.id, invoiceId))!;
       const sent = await sendOnce(db, mailer, {
         key: `invoice:${invoiceId}:issued`,
         organizationId: org.id,

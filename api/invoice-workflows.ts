@@ -1,4 +1,4 @@
-import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, WorkflowIdReusePolicy, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { periodBounds } from '../db/repositories/allowances';
 import { invoiceCloseWorkflowId, InvoiceCloseResult } from '../workflows/invoice-close/messages';
 import { BILLING_KIND, BILLING_PERIOD, ORGANIZATION_ID } from '../workflows/search-attributes';
@@ -37,7 +37,7 @@ export function createInvoiceWorkflows(
           ],
         });
       } catch (err) {
-        if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
       return workflowId;
     },

@@ -1,4 +1,4 @@
-import { Client, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, WorkflowIdReusePolicy, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { PayoutResult, payoutWorkflowId } from '../workflows/payout/messages';
 import { BILLING_KIND, BILLING_PERIOD, ORGANIZATION_ID } from '../workflows/search-attributes';
 
@@ -28,7 +28,7 @@ export function createPayoutWorkflows(client: Client, opts: { taskQueue: string 
           ],
         });
       } catch (err) {
-        if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
       return workflowId;
     },
