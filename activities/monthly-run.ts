@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { ApplicationFailure } from '@temporalio/common';
-import { AllowanceReset, periodBounds, periodOf, resetAllowances } from '../db/repositories/allowances';
+import { AllowanceReset, resetAllowances } from '../db/repositories/allowances';
+import { periodBounds, periodOf, previousPeriod } from '../pricing/calendar-months';
 import { getOrganization } from '../db/repositories/organizations';
 
 export interface MonthlyRunPlan {
@@ -31,7 +32,7 @@ export function createMonthlyRunActivities({
       const nominal = new Date(input.nominalTime);
       const openingPeriod = periodOf(org.timeZone, nominal);
       const { start } = periodBounds(org.timeZone, openingPeriod);
-      const closingPeriod = periodOf(org.timeZone, new Date(start.getTime() - 1));
+      const closingPeriod = previousPeriod(openingPeriod);
       return {
         closingPeriod,
         openingPeriod,

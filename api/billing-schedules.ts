@@ -6,7 +6,7 @@ import {
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { Knex } from 'knex';
-import { periodBounds } from '../db/repositories/allowances';
+import { periodBounds } from '../pricing/calendar-months';
 import { BILLING_KIND, ORGANIZATION_ID } from '../workflows/search-attributes';
 
 // One Temporal Schedule per organization runs its month: at 00:05 on the 1st in the organization's time zone

@@ -1,5 +1,5 @@
 import { Client, WorkflowIdReusePolicy, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { periodBounds } from '../db/repositories/allowances';
+import { periodBounds } from '../pricing/calendar-months';
 import { invoiceCloseWorkflowId, InvoiceCloseResult } from '../workflows/invoice-close/messages';
 import { BILLING_KIND, BILLING_PERIOD, ORGANIZATION_ID } from '../workflows/search-attributes';
 

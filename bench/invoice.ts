@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDb, dropDatabase, ensureDatabase, migrateLatest } from '../db/knex';
-import { periodBounds } from '../db/repositories/allowances';
+import { periodBounds } from '../pricing/calendar-months';
 import { issueInvoice } from '../db/repositories/invoices';
 import { renderPdf } from '../documents/pdf';
 import { Dec } from '../pricing/money';

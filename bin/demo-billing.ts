@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, loadDotEnv } from '../config/env';
 import type { DemoCredentials } from './seed-demo';
+import { periodOf } from '../pricing/calendar-months';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -64,13 +65,7 @@ async function main(): Promise<void> {
 
   // 2. This month's invoice, closed now.
   const org = await call(demo.apiKey, 'GET', `/organizations/${demo.organizationId}`);
-  const period = new Intl.DateTimeFormat('en-CA', {
-    timeZone: org.time_zone,
-    year: 'numeric',
-    month: '2-digit',
-  })
-    .format(new Date())
-    .slice(0, 7);
+  const period = periodOf(org.time_zone, new Date());
   const close = await call(
     demo.billingApiKey,
     'POST',

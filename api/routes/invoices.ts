@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import { periodOf } from '../../db/repositories/allowances';
+import { periodOf } from '../../pricing/calendar-months';
 import {
   draftInvoice,
   getInvoice,

@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import { periodOf } from '../../db/repositories/allowances';
+import { periodOf } from '../../pricing/calendar-months';
 import { getPayout, listPayouts, Payout, PayoutMethod, PayoutStatus } from '../../db/repositories/payouts';
 import { getProject, getSite } from '../../db/repositories/sites';
 import {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { Dec } from '../../pricing/money';
 import { newId } from '../ids';
-import { periodBounds } from './allowances';
+import { lastDayOf, periodBounds } from '../../pricing/calendar-months';
 import { CreditNoteLine, nextDocumentNumber } from './creditNotes';
 import { canonicalDecimal } from './decimals';
 import { fetchPage, Page, PageRequest } from './pagination';
@@ -150,12 +150,6 @@ const select = (db: Knex) =>
     ),
   );
 
-/** The last calendar day of a period, 'YYYY-MM-DD'. */
-function lastDay(period: string): string {
-  const [y, m] = period.split('-').map(Number);
-  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
-}
-
 export async function getInvoice(db: Knex, organizationId: string, id: string): Promise<Invoice | undefined> {
   const row = await select(db).where({ organization_id: organizationId, id }).first();
   return row && toInvoice(row);
@@ -260,25 +254,35 @@ export async function invoicePdf(
   return row ? (row.pdf as Buffer | null) : undefined;
 }
 
+/** The period's live invoice, created as a draft on first sight. */
+async function liveOrDraft(
+  db: Knex,
+  organizationId: string,
+  period: string,
+  currency: string,
+): Promise<Invoice> {
+  await db('invoices')
+    .insert({
+      id: newId('inv'),
+      organization_id: organizationId,
+      period,
+      period_start: `${period}-01`,
+      period_end: lastDayOf(period),
+      status: 'draft',
+      currency,
+    })
+    .onConflict(db.raw("(organization_id, period) WHERE status <> 'void'"))
+    .ignore();
+  return (await findLiveInvoice(db, organizationId, period))!;
+}
+
 /** The open period's invoice: created on first sight, with a running total of what it would bill now. */
 export async function draftInvoice(
   db: Knex,
   org: { id: string; timeZone: string; currency: string },
   period: string,
 ): Promise<Invoice> {
-  await db('invoices')
-    .insert({
-      id: newId('inv'),
-      organization_id: org.id,
-      period,
-      period_start: `${period}-01`,
-      period_end: lastDay(period),
-      status: 'draft',
-      currency: org.currency,
-    })
-    .onConflict(db.raw("(organization_id, period) WHERE status <> 'void'"))
-    .ignore();
-  const invoice = (await findLiveInvoice(db, org.id, period))!;
+  const invoice = await liveOrDraft(db, org.id, period, org.currency);
   if (invoice.status !== 'draft') return invoice;
   const { end } = periodBounds(org.timeZone, period);
   // A receipt's totals are the sums of its lines.
@@ -336,20 +340,9 @@ export interface InvoiceSummaryLine {
 export async function issueInvoice(db: Knex, req: IssueInvoice): Promise<Invoice> {
   return db.transaction(async (trx) => {
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`invoice:${req.organizationId}`]);
-    const existing = await findLiveInvoice(trx, req.organizationId, req.period);
-    if (existing && existing.status !== 'draft') return existing;
-    const id = existing?.id ?? newId('inv');
-    if (!existing) {
-      await trx('invoices').insert({
-        id,
-        organization_id: req.organizationId,
-        period: req.period,
-        period_start: `${req.period}-01`,
-        period_end: lastDay(req.period),
-        status: 'draft',
-        currency: req.currency,
-      });
-    }
+    const current = await liveOrDraft(trx, req.organizationId, req.period, req.currency);
+    if (current.status !== 'draft') return current;
+    const id = current.id;
     const { end } = periodBounds(req.timeZone, req.period);
 
     // The sessions to bill, read first: an INSERT that also anti-joins its own target table is quadratic when

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { Dec } from '../../pricing/money';
 import { splitByPercent } from '../../pricing/revenue-split';
 import { newId } from '../ids';
-import { periodBounds } from './allowances';
+import { periodBounds } from '../../pricing/calendar-months';
 import { canonicalDecimal } from './decimals';
 import { getOrganization, Organization } from './organizations';
 import { Page, PageRequest } from './pagination';

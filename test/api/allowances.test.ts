@@ -3,10 +3,9 @@ import {
   consumeAllowance,
   getAllowanceStatus,
   getConsumption,
-  periodBounds,
-  periodOf,
   setAllowance,
 } from '../../db/repositories/allowances';
+import { periodBounds, periodOf } from '../../pricing/calendar-months';
 import { createSiteFor, expectError, Harness, startHarness, tableCounts, Tenant } from './helpers';
 
 let h: Harness;

@@ -7,6 +7,7 @@ import { BILLING_PERIOD, BILLING_STATUS } from '../../workflows/search-attribute
 import { tableCounts } from '../api/helpers';
 import { useBillingStack } from '../support/billing-stack';
 import { pdfText } from '../support/pdf-text';
+import { periodOf } from '../../pricing/calendar-months';
 
 // Monthly invoice closing on the real Temporal dev server and PostgreSQL, driven through the REST API, for
 // an organization whose drivers have no card: everything they charge is due on the invoice.
@@ -172,13 +173,7 @@ describe('invoice-close workflow', () => {
   it('shows the open month as a draft with a running total', async () => {
     const now = new Date();
     const s = await stack.billedSession({ stoppedAt: new Date(now.getTime() - 60_000) });
-    const period = new Intl.DateTimeFormat('en-CA', {
-      timeZone: 'Europe/Berlin',
-      year: 'numeric',
-      month: '2-digit',
-    })
-      .format(now)
-      .slice(0, 7);
+    const period = periodOf('Europe/Berlin', now);
     const list = (await as('owner')('GET', `/organizations/${org()}/invoices?status=draft`)).body.data;
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ status: 'draft', period, number: null });

@@ -7,6 +7,7 @@ import { ensureBillingSchedule, billingScheduleId } from '../../api/billing-sche
 import { allowanceHistory } from '../../db/repositories/allowances';
 import { BILLING_KIND, BILLING_PERIOD } from '../../workflows/search-attributes';
 import { useBillingStack } from '../support/billing-stack';
+import { periodOf } from '../../pricing/calendar-months';
 
 // The organization's monthly schedule on the real Temporal dev server: a backfill runs it as of the 1st of a
 // month, which opens that month's allowances and closes the month before's invoice, in the organization's
@@ -152,13 +153,7 @@ describe('monthly billing schedule', () => {
     expect(exemption).toMatchObject({ status: 'approved', reversal: 'invoice_credit' });
     // The October invoice stays as issued; November's carries the credit.
     expect((await as('owner')('GET', `/invoices/${invoiced.id}`)).body.credits).toEqual([]);
-    const period = new Intl.DateTimeFormat('en-CA', {
-      timeZone: org().timeZone,
-      year: 'numeric',
-      month: '2-digit',
-    })
-      .format(new Date())
-      .slice(0, 7);
+    const period = periodOf(org().timeZone, new Date());
     const close = await as('billing')('POST', `/organizations/${org().id}/invoices/close`, {
       period,
       now: true,

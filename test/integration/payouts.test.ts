@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { periodOf } from '../../db/repositories/allowances';
+import { periodOf } from '../../pricing/calendar-months';
 import { Dec } from '../../pricing/money';
 import type { TariffDefinition } from '../../pricing/model';
 import { BILLING_KIND, BILLING_PERIOD, BILLING_STATUS } from '../../workflows/search-attributes';
