@@ -88,20 +88,10 @@ export async function nextDocumentNumber(
   return row.rows[0].last_number as number;
 }
 
-export interface NewCreditNote {
-  organizationId: string;
-  exemptionId: string;
-  sessionId: string;
-  receiptId: string;
-  currency: string;
-  totalExclVat: string;
-  totalVat: string;
-  total: string;
-  lines: CreditNoteLine[];
-  issuedAt: Date;
+export type NewCreditNote = Omit<CreditNote, 'id' | 'number'> & {
   /** Renders the PDF once the number is known. */
   render(number: string): Promise<Buffer>;
-}
+};
 
 /**
  * One credit note per exemption: a retry returns the note already issued, with its number. The note and its
