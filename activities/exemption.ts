@@ -17,6 +17,8 @@ import {
   Reversal,
 } from '../db/repositories/exemptions';
 import { getOrganization } from '../db/repositories/organizations';
+import type { NewRefund } from '../db/repositories/refunds';
+import { SYSTEM } from '../db/repositories/auditLog';
 import { findPaymentBySession } from '../db/repositories/payments';
 import { findReceiptBySession } from '../db/repositories/receipts';
 import { Mailer, sendOnce } from '../notifications/mailer';
@@ -135,6 +137,7 @@ export function createExemptionActivities({ db, payments, mailer, seller }: Exem
       const payment = await findPaymentBySession(db, exemption.sessionId);
       const at = new Date();
       let outcome: ReversalOutcome;
+      let refund: NewRefund | undefined;
       if (payment?.status === 'authorized' && payment.provider_payment_id) {
         await payments.cancel({
           paymentId: payment.provider_payment_id,
@@ -148,7 +151,7 @@ export function createExemptionActivities({ db, payments, mailer, seller }: Exem
       ) {
         const refundable = Dec.min(total, new Dec(payment.amount_captured));
         try {
-          const refund = await payments.refund({
+          const refunded = await payments.refund({
             paymentId: payment.provider_payment_id,
             amountMinor: toMinorUnits(refundable, receipt.currency),
             idempotencyKey: `exemption:${exemptionId}:refund`,
@@ -157,8 +160,21 @@ export function createExemptionActivities({ db, payments, mailer, seller }: Exem
           });
           outcome = {
             reversal: 'refunded',
-            amount: fromMinorUnits(refund.amountRefundedMinor, receipt.currency).toString(),
-            refundId: refund.refundId,
+            amount: fromMinorUnits(refunded.amountRefundedMinor, receipt.currency).toString(),
+            refundId: refunded.refundId,
+          };
+          refund = {
+            organizationId: exemption.organizationId,
+            paymentId: payment.id,
+            sessionId: exemption.sessionId,
+            providerRefundId: refunded.refundId,
+            amount: outcome.amount,
+            currency: receipt.currency,
+            status: refunded.status,
+            reason: 'requested_by_customer',
+            source: 'exemption',
+            exemptionId,
+            actor: exemption.decidedBy ? { type: 'member', id: exemption.decidedBy } : SYSTEM,
           };
         } catch (err) {
           if (err instanceof PaymentRejectedError) {
@@ -171,7 +187,7 @@ export function createExemptionActivities({ db, payments, mailer, seller }: Exem
         // come), and the credit note is applied on the next one that closes.
         outcome = { reversal: 'invoice_credit', amount: total.toString() };
       }
-      await recordReversal(db, exemptionId, { ...outcome, at });
+      await recordReversal(db, exemptionId, { ...outcome, at, refund });
       return outcome;
     },
 

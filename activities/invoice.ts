@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { SYSTEM } from '../db/repositories/auditLog';
 import { ApplicationFailure } from '@temporalio/common';
 import { Party } from '../documents/billing-document';
 import { renderPdf } from '../documents/pdf';
@@ -139,7 +140,12 @@ export function createInvoiceActivities({ db, payments, mailer, seller, paymentT
           amountMinor,
           idempotencyKey: `invoice:${invoiceId}:capture`,
         });
-        await markInvoicePaid(db, invoiceId, { method: 'card', reference: auth.paymentId, at: new Date() });
+        await markInvoicePaid(db, invoiceId, {
+          method: 'card',
+          reference: auth.paymentId,
+          at: new Date(),
+          actor: SYSTEM,
+        });
         return 'paid';
       } catch (err) {
         if (err instanceof PaymentRejectedError) {

@@ -10,10 +10,14 @@ import { registerChargePointRoutes } from './routes/chargePoints';
 import { registerExemptionRoutes } from './routes/exemptions';
 import { registerInvoiceRoutes } from './routes/invoices';
 import { registerReceiptRoutes } from './routes/receipts';
+import { registerReconciliationRoutes } from './routes/reconciliations';
 import { registerMemberRoutes } from './routes/members';
 import { registerOrganizationRoutes } from './routes/organizations';
 import { registerOrphanSessionRoutes } from './routes/orphanSessions';
 import { registerPromotionRoutes } from './routes/promotions';
+import { registerProviderWebhookRoutes } from './routes/provider-webhooks';
+import { registerEventRoutes } from './routes/events';
+import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints';
 import { registerQuoteRoutes } from './routes/quotes';
 import { registerRevenueSharingRoutes } from './routes/revenue-sharing';
 import { registerSessionRoutes } from './routes/sessions';
@@ -110,13 +114,17 @@ export function createApp(deps: AppDeps): express.Express {
     seller: deps.seller,
     invoices: deps.invoices,
     payouts: deps.payouts,
+    reconciliations: deps.reconciliations,
     schedules: deps.schedules,
+    webhooks: deps.webhooks,
+    providerRecords: deps.providerRecords,
   };
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(accessLog(resolved.log));
 
+  registerProviderWebhookRoutes(app, API_PREFIX, resolved);
   app.use(API_PREFIX, apiRouter(resolved));
 
   app.use((req) => {
@@ -156,6 +164,9 @@ export function apiRouter(resolved: ResolvedDeps): express.Router {
   registerInvoiceRoutes(api, resolved);
   registerRevenueSharingRoutes(api, resolved);
   registerReceiptRoutes(api, resolved);
+  registerWebhookEndpointRoutes(api, resolved);
+  registerEventRoutes(api, resolved);
+  registerReconciliationRoutes(api, resolved);
   registerChargePointCommandRoutes(api, resolved);
   registerOrphanSessionRoutes(api, resolved);
   return api;

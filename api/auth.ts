@@ -43,6 +43,8 @@ export const ANY_MEMBER: readonly Role[] = ['owner', 'admin', 'billing', 'viewer
 export const OPERATORS: readonly Role[] = ['owner', 'admin'];
 export const BILLING: readonly Role[] = ['owner', 'billing'];
 export const OWNERS: readonly Role[] = ['owner'];
+/** Accounting integrations (webhook endpoints, the audit log): everyone but viewers. */
+export const ACCOUNTING: readonly Role[] = ['owner', 'admin', 'billing'];
 
 export function requireRole(principal: Principal, allowed: readonly Role[]): void {
   if (allowed.includes(principal.role)) return;

@@ -7,6 +7,7 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { periodBounds } from '../pricing/calendar-months';
+import { DEFAULT_RECONCILIATION_LAG_SECONDS } from '../workflows/reconciliation/messages';
 import { BILLING_KIND, ORGANIZATION_ID } from '../workflows/search-attributes';
 
 // One Temporal Schedule per organization runs its month: at 00:05 on the 1st in the organization's time zone
@@ -19,6 +20,8 @@ export interface BillingScheduleOptions {
   taskQueue: string;
   /** Runs missed while Temporal was unreachable still start within this window; later ones are skipped. */
   catchupWindow?: Duration;
+  /** The daily reconciliation's settlement lag (default 2 hours). */
+  reconciliationLagSeconds?: number;
 }
 
 /** Creates the organization's schedule, or brings an existing one to the organization's time zone. */
@@ -59,6 +62,53 @@ export async function ensureBillingSchedule(
   }
 }
 
+export const reconciliationScheduleId = (organizationId: string) => `daily-reconciliation:${organizationId}`;
+
+/**
+ * The organization's daily reconciliation: at 03:00 in its time zone, `dailyReconciliation` compares the day
+ * before with the payment provider's records. Created like the monthly schedule, and brought along when the
+ * time zone or the lag changes.
+ */
+export async function ensureReconciliationSchedule(
+  client: Client,
+  org: { id: string; timeZone: string },
+  opts: BillingScheduleOptions,
+): Promise<void> {
+  const spec = { calendars: [{ hour: 3, minute: 0 }], timezone: org.timeZone };
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: 'dailyReconciliation',
+    workflowId: reconciliationScheduleId(org.id),
+    taskQueue: opts.taskQueue,
+    args: [
+      {
+        organizationId: org.id,
+        lagSeconds: opts.reconciliationLagSeconds ?? DEFAULT_RECONCILIATION_LAG_SECONDS,
+      },
+    ],
+    typedSearchAttributes: [
+      { key: ORGANIZATION_ID, value: org.id },
+      { key: BILLING_KIND, value: 'daily-reconciliation' },
+    ],
+  };
+  try {
+    await client.schedule.create({
+      scheduleId: reconciliationScheduleId(org.id),
+      spec,
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.BUFFER_ALL, catchupWindow: opts.catchupWindow ?? '7 days' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    const handle = client.schedule.getHandle(reconciliationScheduleId(org.id));
+    const current = await handle.describe();
+    const currentLag = (current.action as { args?: { lagSeconds?: number }[] }).args?.[0]?.lagSeconds;
+    if (current.spec.timezone !== org.timeZone || currentLag !== action.args[0].lagSeconds) {
+      await handle.update((previous) => ({ ...previous, spec: { ...previous.spec, ...spec }, action }));
+    }
+  }
+}
+
 /** Every organization's schedule; run at start-up, so a new deployment or a new organization gets one. */
 export async function ensureAllBillingSchedules(
   client: Client,
@@ -66,7 +116,10 @@ export async function ensureAllBillingSchedules(
   opts: BillingScheduleOptions,
 ): Promise<number> {
   const orgs: { id: string; time_zone: string }[] = await db('organizations').select('id', 'time_zone');
-  for (const org of orgs) await ensureBillingSchedule(client, { id: org.id, timeZone: org.time_zone }, opts);
+  for (const org of orgs) {
+    await ensureBillingSchedule(client, { id: org.id, timeZone: org.time_zone }, opts);
+    await ensureReconciliationSchedule(client, { id: org.id, timeZone: org.time_zone }, opts);
+  }
   return orgs.length;
 }
 

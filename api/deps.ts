@@ -1,10 +1,13 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../config/logger';
+import type { ProviderRecords } from '../payments/provider-records';
+import type { WebhookControl } from './webhook-control';
 import type { Party } from '../documents/billing-document';
 import type { RunningCost } from '../workflows/charging-session/messages';
 import type { ExemptionWorkflows } from './exemption-workflows';
 import type { InvoiceWorkflows } from './invoice-workflows';
 import type { PayoutWorkflows } from './payout-workflows';
+import type { ReconciliationWorkflows } from './reconciliation-workflows';
 
 /** The OCPP bridge as the API sees it: who is connected here, and central-system calls to them. */
 export interface ChargePointLink {
@@ -32,8 +35,14 @@ export interface AppDeps {
   invoices?: InvoiceWorkflows;
   /** Starts revenue-sharing payouts; without it POST /revenue-parties/{id}/payouts answers 503. */
   payouts?: PayoutWorkflows;
+  /** Runs reconciliations; without it POST /reconciliations answers 503. */
+  reconciliations?: ReconciliationWorkflows;
   /** The organizations' monthly schedules; without it the backfill route answers 503. */
   schedules?: ScheduleControl;
+  /** Wakes webhook delivery; without it replays, pings and re-enabling answer 503. */
+  webhooks?: WebhookControl;
+  /** Verifies payment-provider webhooks; without it the provider's webhook route answers 503. */
+  providerRecords?: ProviderRecords;
 }
 
 export interface ScheduleControl {
@@ -52,5 +61,8 @@ export interface ResolvedDeps {
   exemptions?: ExemptionWorkflows;
   invoices?: InvoiceWorkflows;
   payouts?: PayoutWorkflows;
+  reconciliations?: ReconciliationWorkflows;
   schedules?: ScheduleControl;
+  webhooks?: WebhookControl;
+  providerRecords?: ProviderRecords;
 }

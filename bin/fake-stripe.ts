@@ -1,5 +1,6 @@
 // Runs the stateful Stripe fake as its own process for the local platform (`npm start` points the
 // Stripe adapter at it). Not for production: it keeps everything in memory and accepts any sk_ key.
+import { loadConfig, loadDotEnv } from '../config/env';
 import { logger } from '../config/logger';
 import { startFakeStripe } from '../payments/fake-stripe';
 
@@ -15,9 +16,18 @@ function portFromEnv(): number {
   return port;
 }
 
+/** Events go to FAKE_STRIPE_WEBHOOK_URL, signed with the secret the API verifies them with. */
+function webhookFromEnv(): { url: string; secret: string } | undefined {
+  const url = process.env.FAKE_STRIPE_WEBHOOK_URL;
+  if (!url) return undefined;
+  return { url, secret: loadConfig().stripeWebhookSecret };
+}
+
 async function main(): Promise<void> {
-  const fake = await startFakeStripe({ port: portFromEnv(), host: '127.0.0.1' });
-  logger.info('fake stripe listening', { url: fake.url, port: fake.port });
+  loadDotEnv();
+  const webhook = webhookFromEnv();
+  const fake = await startFakeStripe({ port: portFromEnv(), host: '127.0.0.1', webhook });
+  logger.info('fake stripe listening', { url: fake.url, port: fake.port, webhookUrl: webhook?.url ?? null });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -18,6 +18,15 @@ import { backfillBillingSchedule, ensureAllBillingSchedules } from '../api/billi
 import { createExemptionWorkflows } from '../api/exemption-workflows';
 import { createInvoiceWorkflows } from '../api/invoice-workflows';
 import { createPayoutWorkflows } from '../api/payout-workflows';
+import { createWebhookControl } from '../api/webhook-control';
+import { DEFAULT_WEBHOOK_DELIVERY } from '../activities/webhook-delivery';
+import type { RetryPolicy } from '../db/repositories/webhookDeliveries';
+import type { ProviderRecords } from '../payments/provider-records';
+import { createStripeClient } from '../payments/stripe-adapter';
+import { createStripeRecords } from '../payments/stripe-records';
+import { createOutboxRelay } from '../webhooks/outbox-relay';
+import { createReconciliationWorkflows } from '../api/reconciliation-workflows';
+import { DEFAULT_RECONCILIATION_LAG_SECONDS } from '../workflows/reconciliation/messages';
 import { onShutdown } from './shutdown';
 
 export interface ServerDeps {
@@ -30,8 +39,14 @@ export interface ServerDeps {
   exemptionRemindAfterSeconds?: number;
   exemptionExpireAfterSeconds?: number;
   invoiceGraceSeconds?: number;
+  /** Settlement lag of reconciliations, on demand and daily (default 2 hours). */
+  reconciliationLagSeconds?: number;
   /** The operator, printed as the seller on receipt PDFs. */
   seller?: Party;
+  /** Accounting webhook delivery timings; deliveries are relayed from the outbox by this process. */
+  webhooks?: { retry: RetryPolicy; timeoutMs: number };
+  /** Verifies the payment provider's webhooks. */
+  providerRecords?: ProviderRecords;
 }
 
 export interface RunningServer {
@@ -43,6 +58,10 @@ export interface RunningServer {
 
 /** The API and the OCPP bridge: both only translate the outside world into Temporal calls and reads. */
 export async function startBillingServer(deps: ServerDeps): Promise<RunningServer> {
+  const webhookTimings = deps.webhooks ?? {
+    retry: DEFAULT_WEBHOOK_DELIVERY.retry,
+    timeoutMs: DEFAULT_WEBHOOK_DELIVERY.timeoutMs,
+  };
   const sessions = createSessionBridge(deps.client, deps.taskQueue);
   // The API starts first; until the bridge listens, no charge point is connected.
   const bridge: { server?: OcppServer } = {};
@@ -69,11 +88,20 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
       graceMs: (deps.invoiceGraceSeconds ?? 3 * 24 * 3600) * 1000,
     }),
     payouts: createPayoutWorkflows(deps.client, { taskQueue: deps.taskQueue }),
+    reconciliations: createReconciliationWorkflows(deps.client, {
+      taskQueue: deps.taskQueue,
+      lagSeconds: deps.reconciliationLagSeconds ?? DEFAULT_RECONCILIATION_LAG_SECONDS,
+    }),
     schedules: { backfill: (org, from, to) => backfillBillingSchedule(deps.client, org, from, to) },
+    webhooks: createWebhookControl(deps.client, { taskQueue: deps.taskQueue, ...webhookTimings }),
+    providerRecords: deps.providerRecords,
   });
   // Each organization's monthly schedule; an organization created later gets its schedule at the next start.
   try {
-    const count = await ensureAllBillingSchedules(deps.client, deps.db, { taskQueue: deps.taskQueue });
+    const count = await ensureAllBillingSchedules(deps.client, deps.db, {
+      taskQueue: deps.taskQueue,
+      reconciliationLagSeconds: deps.reconciliationLagSeconds,
+    });
     logger.info('billing schedules in place', { organizations: count });
   } catch (err) {
     logger.warn('billing schedules not checked; they will be at the next start', { err });
@@ -107,11 +135,20 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
   // Calls a workflow asked for (e.g. stop charging after a declined hold), for the charge points held here.
   const relay = createCommandRelay(deps.db, ocpp, { log: ocppLog });
   await relay.start();
+  const outbox = createOutboxRelay({
+    db: deps.db,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    retry: webhookTimings.retry,
+    log: logger.child({ component: 'webhooks' }),
+  });
+  await outbox.start();
   return {
     apiUrl: `http://${deps.host}:${apiPort}/api/v1/billing`,
     ocppUrl: ocpp.url,
     ocpp,
     async close() {
+      await outbox.close();
       await relay.close();
       await ocpp.close();
       await meterRelay.close();
@@ -139,6 +176,11 @@ async function main(): Promise<void> {
     exemptionExpireAfterSeconds: config.exemptionExpireAfterSeconds,
     invoiceGraceSeconds: config.invoiceGraceSeconds,
     seller: config.seller,
+    webhooks: config.webhooks,
+    providerRecords: createStripeRecords(
+      createStripeClient({ secretKey: config.stripeSecretKey, apiBase: config.stripeApiBase }),
+      { webhookSecret: config.stripeWebhookSecret },
+    ),
   });
   logger.info('server listening', { api: server.apiUrl, ocpp: server.ocppUrl });
   onShutdown(async () => {

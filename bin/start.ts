@@ -1,6 +1,7 @@
 // The local platform in one command: tools, Temporal dev server, database, Stripe fake, demo data, worker,
 // API and OCPP bridge. Production runs bin/worker.js and bin/server.js against real services instead.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { STRIPE_WEBHOOK_PATH } from '../api/routes/provider-webhooks';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, loadDotEnv } from '../config/env';
@@ -96,7 +97,13 @@ async function main(): Promise<void> {
   let stripe = config.stripeApiBase ?? 'https://api.stripe.com';
   if (!config.stripeApiBase && !process.env.STRIPE_SECRET_KEY) {
     const fakePort = process.env.FAKE_STRIPE_PORT || '12111';
-    node('fake-stripe', 'fake-stripe.js', { ...env, FAKE_STRIPE_PORT: fakePort });
+    // The fake sends its webhooks (refunds, disputes, ...) to the API, as Stripe would.
+    const webhookUrl = `http://${config.host}:${config.apiPort}/api/v1/billing${STRIPE_WEBHOOK_PATH}`;
+    node('fake-stripe', 'fake-stripe.js', {
+      ...env,
+      FAKE_STRIPE_PORT: fakePort,
+      FAKE_STRIPE_WEBHOOK_URL: process.env.FAKE_STRIPE_WEBHOOK_URL || webhookUrl,
+    });
     stripe = `http://127.0.0.1:${fakePort}`;
     env.STRIPE_API_BASE = stripe;
     await waitForHttp(`${stripe}/v1/payment_intents`);

@@ -1,12 +1,15 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createActivities } from '../activities';
+import type { WebhookDeliveryConfig } from '../activities/webhook-delivery';
 import { loadConfig, loadDotEnv } from '../config/env';
 import { logger } from '../config/logger';
 import { createDb } from '../db/knex';
 import type { Party } from '../documents/billing-document';
 import { createSmtpMailer, Mailer } from '../notifications/mailer';
 import type { PaymentProvider } from '../payments/port';
+import type { ProviderRecords } from '../payments/provider-records';
+import { createStripeRecords } from '../payments/stripe-records';
 import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
 import { onShutdown } from './shutdown';
 
@@ -19,6 +22,9 @@ export interface WorkerDeps {
   mailer: Mailer;
   seller: Party;
   invoiceGraceMs?: number;
+  webhooks?: Partial<WebhookDeliveryConfig>;
+  /** The provider's own records, for reconciliation. */
+  records?: ProviderRecords;
 }
 
 export async function createBillingWorker(deps: WorkerDeps): Promise<Worker> {
@@ -46,6 +52,8 @@ async function main(): Promise<void> {
     mailer: createSmtpMailer({ url: config.smtpUrl, from: config.mailFrom }),
     seller: config.seller,
     invoiceGraceMs: config.invoiceGraceSeconds * 1000,
+    webhooks: config.webhooks,
+    records: createStripeRecords(stripe, { webhookSecret: config.stripeWebhookSecret }),
   });
   onShutdown(() => worker.shutdown());
   logger.info('worker running', { taskQueue: config.taskQueue, temporal: config.temporalAddress });

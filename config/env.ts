@@ -12,6 +12,8 @@ export interface Config {
   host: string;
   stripeSecretKey: string;
   stripeApiBase: string | undefined;
+  /** Signing secret of the Stripe webhook endpoint (`whsec_...`); the local fake signs with the default. */
+  stripeWebhookSecret: string;
   defaultHoldAmount: string;
   dataDir: string;
   /** SMTP server e-mail goes through; locally the MailDev catcher npm start runs. */
@@ -26,6 +28,12 @@ export interface Config {
   exemptionExpireAfterSeconds: number;
   /** A month's invoice waits this long after the month ends for sessions from offline charge points. */
   invoiceGraceSeconds: number;
+  /** Accounting webhooks: retries back off from base to max and stop after the window; see docs/webhooks.md. */
+  webhooks: {
+    retry: { baseMs: number; maxMs: number; windowMs: number };
+    disableAfterMs: number;
+    timeoutMs: number;
+  };
 }
 
 function int(name: string, fallback: number): number {
@@ -54,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST || '127.0.0.1',
     stripeSecretKey: env.STRIPE_SECRET_KEY || 'sk_test_local_fake',
     stripeApiBase: env.STRIPE_API_BASE || undefined,
+    stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET || 'whsec_local_fake',
     defaultHoldAmount: env.DEFAULT_HOLD_AMOUNT || '50.00',
     dataDir: env.DATA_DIR || '.data',
     smtpUrl: env.SMTP_URL || 'smtp://127.0.0.1:1025',
@@ -69,5 +78,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exemptionRemindAfterSeconds: int('EXEMPTION_REMIND_AFTER_SECONDS', 3 * 24 * 3600),
     exemptionExpireAfterSeconds: int('EXEMPTION_EXPIRE_AFTER_SECONDS', 14 * 24 * 3600),
     invoiceGraceSeconds: int('INVOICE_GRACE_SECONDS', 3 * 24 * 3600),
+    webhooks: {
+      retry: {
+        baseMs: int('WEBHOOK_RETRY_BASE_SECONDS', 30) * 1000,
+        maxMs: int('WEBHOOK_RETRY_MAX_SECONDS', 6 * 3600) * 1000,
+        windowMs: int('WEBHOOK_RETRY_WINDOW_SECONDS', 3 * 24 * 3600) * 1000,
+      },
+      disableAfterMs: int('WEBHOOK_DISABLE_AFTER_SECONDS', 3 * 24 * 3600) * 1000,
+      timeoutMs: int('WEBHOOK_TIMEOUT_SECONDS', 10) * 1000,
+    },
   };
 }

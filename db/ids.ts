@@ -48,7 +48,14 @@ export type IdPrefix =
   | 'rp'
   | 'rss'
   | 'stmt'
-  | 'po';
+  | 'po'
+  | 'we'
+  | 'whsec'
+  | 'whd'
+  | 're'
+  | 'dp'
+  | 'recon'
+  | 'aud';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

@@ -14,6 +14,9 @@ import * as exemptionsCreditNotes from './migrations/011_exemptions_credit_notes
 import * as invoices from './migrations/012_invoices';
 import * as allowancePeriods from './migrations/013_allowance_periods';
 import * as revenueSharing from './migrations/014_revenue_sharing';
+import * as eventsWebhooks from './migrations/015_events_webhooks';
+import * as reconciliation from './migrations/016_reconciliation';
+import * as auditLog from './migrations/017_audit_log';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -34,6 +37,9 @@ const migrations: Record<string, Knex.Migration> = {
   '012_invoices': invoices,
   '013_allowance_periods': allowancePeriods,
   '014_revenue_sharing': revenueSharing,
+  '015_events_webhooks': eventsWebhooks,
+  '016_reconciliation': reconciliation,
+  '017_audit_log': auditLog,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

@@ -4,3 +4,5 @@ export { invoiceClose } from './invoice-close/workflow';
 export { allowanceReset } from './allowance-reset/workflow';
 export { monthlyBilling } from './monthly-billing/workflow';
 export { payout } from './payout/workflow';
+export { dailyReconciliation, reconciliation } from './reconciliation/workflow';
+export { webhookEndpoint } from './webhook-endpoint/workflow';

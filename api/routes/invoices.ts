@@ -212,7 +212,7 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
     '/invoices/:id/mark-paid',
     write(
       deps,
-      async ({ db, org, params, body: raw }) => {
+      async ({ db, org, principal, params, body: raw }) => {
         const body = readBody(raw, ['reference']);
         const reference = optionalString(body, 'reference', { max: 200, trim: true }) ?? null;
         const inv = await getInvoice(db, org.id, params.id);
@@ -221,6 +221,7 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
           method: 'bank_transfer',
           reference,
           at: new Date(),
+          actor: { type: 'member', id: principal.memberId },
         });
         if (!paid) throw notIssued(inv, 'marked paid');
         return { status: 200, body: invoiceJson(paid) };
@@ -234,12 +235,15 @@ export function registerInvoiceRoutes(router: Router, deps: ResolvedDeps): void 
     '/invoices/:id/void',
     write(
       deps,
-      async ({ db, org, params, body: raw }) => {
+      async ({ db, org, principal, params, body: raw }) => {
         const body = readBody(raw, ['reason']);
         const reason = requiredString(body, 'reason', { max: 1000, trim: true });
         const inv = await getInvoice(db, org.id, params.id);
         if (!inv) throw resourceMissing('invoice', params.id);
-        const voided = await voidInvoice(db, inv.id, reason, new Date());
+        const voided = await voidInvoice(db, inv.id, reason, new Date(), {
+          type: 'member',
+          id: principal.memberId,
+        });
         if (!voided) throw notIssued(inv, 'voided');
         return { status: 200, body: invoiceJson(voided) };
       },

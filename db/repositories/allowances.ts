@@ -1,5 +1,6 @@
 import { periodBounds, periodOf, previousPeriod } from '../../pricing/calendar-months';
 import type { Knex } from 'knex';
+import { recordEvent } from './events';
 import { Dec } from '../../pricing/money';
 import { canonicalDecimal } from './decimals';
 
@@ -248,7 +249,15 @@ export async function resetAllowances(
        ON CONFLICT (user_id, period) DO NOTHING`,
       [period, organizationId],
     );
-    return { closed, opened: opened.rowCount ?? 0 };
+    const reset = { closed, opened: opened.rowCount ?? 0 };
+    await recordEvent(trx, {
+      organizationId,
+      type: 'allowance.reset',
+      objectType: 'allowance_period',
+      objectId: `${organizationId}:${period}`,
+      object: { period, closed_period: previous, users_closed: reset.closed, users_opened: reset.opened },
+    });
+    return reset;
   });
 }
 

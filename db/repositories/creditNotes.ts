@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { newId } from '../ids';
+import { recordEvent } from './events';
 import { canonicalDecimal } from './decimals';
 
 export interface CreditNoteLine {
@@ -124,18 +125,22 @@ export async function issueCreditNote(db: Knex, note: NewCreditNote): Promise<Cr
         issued_at: note.issuedAt,
       })
       .returning(COLUMNS);
-    await trx('outbox').insert({
-      id: newId('evt'),
-      organization_id: note.organizationId,
+    await recordEvent(trx, {
+      organizationId: note.organizationId,
       type: 'credit_note.issued',
-      object_id: id,
-      payload: JSON.stringify({
+      objectType: 'credit_note',
+      objectId: id,
+      object: {
         id,
         number,
         exemption_id: note.exemptionId,
-        total: note.total,
+        session_id: note.sessionId,
         currency: note.currency,
-      }),
+        total_excl_vat: note.totalExclVat,
+        total_vat: note.totalVat,
+        total: note.total,
+        issued_at: row.issued_at.toISOString(),
+      },
     });
     return toCreditNote(row);
   });

@@ -1,5 +1,9 @@
 import type { Knex } from 'knex';
+import { exemptionObject } from '../../events/payloads';
 import { newId } from '../ids';
+import { appendAudit, SYSTEM } from './auditLog';
+import { recordEvent } from './events';
+import { type NewRefund, recordRefund } from './refunds';
 import { canonicalDecimalOrNull } from './decimals';
 import { fetchPage, Page, PageRequest } from './pagination';
 
@@ -84,20 +88,30 @@ export async function createExemption(
   },
 ): Promise<Exemption> {
   const id = newId('exm');
-  const [row] = await db<ExemptionRow>('exemptions')
-    .insert({
-      id,
-      organization_id: input.organizationId,
-      session_id: input.sessionId,
-      requested_by: input.requestedBy,
-      reason: input.reason,
-      amount: input.amount,
-      currency: input.currency,
-      status: 'pending',
-      workflow_id: exemptionWorkflowId(id),
-    })
-    .returning('*');
-  return toExemption(row);
+  return db.transaction(async (trx) => {
+    const [row] = await trx<ExemptionRow>('exemptions')
+      .insert({
+        id,
+        organization_id: input.organizationId,
+        session_id: input.sessionId,
+        requested_by: input.requestedBy,
+        reason: input.reason,
+        amount: input.amount,
+        currency: input.currency,
+        status: 'pending',
+        workflow_id: exemptionWorkflowId(id),
+      })
+      .returning('*');
+    const exemption = toExemption(row);
+    await recordEvent(trx, {
+      organizationId: exemption.organizationId,
+      type: 'exemption.requested',
+      objectType: 'exemption',
+      objectId: id,
+      object: exemptionObject(exemption),
+    });
+    return exemption;
+  });
 }
 
 export async function getExemption(
@@ -142,10 +156,35 @@ export async function recordDecision(
   id: string,
   d: { status: 'approved' | 'rejected' | 'expired'; decidedBy: string | null; note: string | null; at: Date },
 ): Promise<Exemption> {
-  await db('exemptions')
-    .where({ id, status: 'pending' })
-    .update({ status: d.status, decided_by: d.decidedBy, decision_note: d.note, decided_at: d.at });
-  return (await findExemption(db, id))!;
+  return db.transaction(async (trx) => {
+    const before = await findExemption(trx, id);
+    const count = await trx('exemptions')
+      .where({ id, status: 'pending' })
+      .update({ status: d.status, decided_by: d.decidedBy, decision_note: d.note, decided_at: d.at });
+    const after = (await findExemption(trx, id))!;
+    if (count === 1) {
+      const object = exemptionObject(after);
+      if (d.status !== 'expired') {
+        await recordEvent(trx, {
+          organizationId: after.organizationId,
+          type: `exemption.${d.status}`,
+          objectType: 'exemption',
+          objectId: id,
+          object,
+        });
+      }
+      await appendAudit(trx, {
+        organizationId: after.organizationId,
+        actor: d.decidedBy ? { type: 'member', id: d.decidedBy } : SYSTEM,
+        action: `exemption.${d.status}`,
+        objectType: 'exemption',
+        objectId: id,
+        before: before && exemptionObject(before),
+        after: object,
+      });
+    }
+    return after;
+  });
 }
 
 export async function recordReminder(db: Knex, id: string, at: Date): Promise<void> {
@@ -155,15 +194,18 @@ export async function recordReminder(db: Knex, id: string, at: Date): Promise<vo
 export async function recordReversal(
   db: Knex,
   id: string,
-  r: { reversal: Reversal; refundId?: string | null; amount: string; at: Date },
+  r: { reversal: Reversal; refundId?: string | null; amount: string; at: Date; refund?: NewRefund },
 ): Promise<void> {
-  await db('exemptions')
-    .where({ id })
-    .whereNull('reversal')
-    .update({
-      reversal: r.reversal,
-      refund_id: r.refundId ?? null,
-      amount_reversed: r.amount,
-      reversed_at: r.at,
-    });
+  await db.transaction(async (trx) => {
+    await trx('exemptions')
+      .where({ id })
+      .whereNull('reversal')
+      .update({
+        reversal: r.reversal,
+        refund_id: r.refundId ?? null,
+        amount_reversed: r.amount,
+        reversed_at: r.at,
+      });
+    if (r.refund) await recordRefund(trx, r.refund);
+  });
 }

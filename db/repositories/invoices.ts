@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import { Dec } from '../../pricing/money';
+import { invoiceObject } from '../../events/payloads';
 import { newId } from '../ids';
+import { type Actor, appendAudit, SYSTEM } from './auditLog';
+import { recordEvent } from './events';
 import { lastDayOf, periodBounds } from '../../pricing/calendar-months';
 import { CreditNoteLine, nextDocumentNumber } from './creditNotes';
 import { canonicalDecimal } from './decimals';
@@ -479,18 +482,21 @@ export async function issueInvoice(db: Knex, req: IssueInvoice): Promise<Invoice
     ];
     const pdf = await req.render(issued, summary);
     await trx('invoices').where({ id }).update({ pdf });
-    await trx('outbox').insert({
-      id: newId('evt'),
-      organization_id: req.organizationId,
+    const object = invoiceObject(issued);
+    await recordEvent(trx, {
+      organizationId: req.organizationId,
       type: 'invoice.issued',
-      object_id: id,
-      payload: JSON.stringify({
-        id,
-        number,
-        period: req.period,
-        total: issued.total,
-        currency: issued.currency,
-      }),
+      objectType: 'invoice',
+      objectId: id,
+      object,
+    });
+    await appendAudit(trx, {
+      organizationId: req.organizationId,
+      actor: SYSTEM,
+      action: 'invoice.issued',
+      objectType: 'invoice',
+      objectId: id,
+      after: object,
     });
     return issued;
   });
@@ -504,12 +510,31 @@ export async function markInvoiceEmailed(db: Knex, id: string, at: Date): Promis
 export async function markInvoicePaid(
   db: Knex,
   id: string,
-  p: { method: 'card' | 'bank_transfer'; reference: string | null; at: Date },
+  p: { method: 'card' | 'bank_transfer'; reference: string | null; at: Date; actor: Actor },
 ): Promise<Invoice | undefined> {
-  const count = await db('invoices')
-    .where({ id, status: 'issued' })
-    .update({ status: 'paid', paid_at: p.at, payment_method: p.method, payment_reference: p.reference });
-  return count === 1 ? findInvoice(db, id) : undefined;
+  return db.transaction(async (trx) => {
+    const before = await findInvoice(trx, id);
+    const count = await trx('invoices')
+      .where({ id, status: 'issued' })
+      .update({ status: 'paid', paid_at: p.at, payment_method: p.method, payment_reference: p.reference });
+    if (count !== 1) return undefined;
+    const paid = (await findInvoice(trx, id))!;
+    await announceInvoiceChange(trx, 'invoice.paid', p.actor, before!, paid);
+    return paid;
+  });
+}
+
+async function announceInvoiceChange(
+  trx: Knex,
+  type: 'invoice.paid' | 'invoice.voided',
+  actor: Actor,
+  before: Invoice,
+  after: Invoice,
+): Promise<void> {
+  const object = invoiceObject(after);
+  const target = { organizationId: after.organizationId, objectType: 'invoice', objectId: after.id };
+  await recordEvent(trx, { ...target, type, object });
+  await appendAudit(trx, { ...target, actor, action: type, before: invoiceObject(before), after: object });
 }
 
 /**
@@ -521,6 +546,7 @@ export async function voidInvoice(
   id: string,
   reason: string,
   at: Date,
+  actor: Actor,
 ): Promise<Invoice | undefined> {
   return db.transaction(async (trx) => {
     const org = await trx('invoices').where({ id }).first('organization_id');
@@ -532,6 +558,8 @@ export async function voidInvoice(
     if (count !== 1) return undefined;
     await trx('invoice_sessions').where({ invoice_id: id }).delete();
     await trx('credit_notes').where({ applied_invoice_id: id }).update({ applied_invoice_id: null });
-    return findInvoice(trx, id);
+    const voided = (await findInvoice(trx, id))!;
+    await announceInvoiceChange(trx, 'invoice.voided', actor, { ...voided, status: 'issued' }, voided);
+    return voided;
   });
 }

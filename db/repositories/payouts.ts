@@ -1,5 +1,8 @@
 import type { Knex } from 'knex';
+import { payoutObject } from '../../events/payloads';
 import { newId } from '../ids';
+import { appendAudit, SYSTEM } from './auditLog';
+import { recordEvent } from './events';
 import { canonicalDecimal } from './decimals';
 import { fetchPage, Page, PageRequest } from './pagination';
 import type { RevenueStatement } from './revenueStatements';
@@ -96,25 +99,39 @@ export async function openPayout(
   statement: RevenueStatement,
   p: { method: PayoutMethod; destination: string | null },
 ): Promise<Payout> {
-  await db('payouts')
-    .insert({
-      id: newId('po'),
-      organization_id: statement.organizationId,
-      party_id: statement.partyId,
-      statement_id: statement.id,
-      period: statement.period,
-      amount: statement.payoutAmount,
-      currency: statement.currency,
-      method: p.method,
-      destination: p.destination,
-      status: 'pending',
-    })
-    .onConflict(['party_id', 'period'])
-    .ignore();
-  const row = await db<PayoutRow>('payouts')
-    .where({ party_id: statement.partyId, period: statement.period })
-    .first();
-  return toPayout(row!);
+  return db.transaction(async (trx) => {
+    const [created]: PayoutRow[] = await trx('payouts')
+      .insert({
+        id: newId('po'),
+        organization_id: statement.organizationId,
+        party_id: statement.partyId,
+        statement_id: statement.id,
+        period: statement.period,
+        amount: statement.payoutAmount,
+        currency: statement.currency,
+        method: p.method,
+        destination: p.destination,
+        status: 'pending',
+      })
+      .onConflict(['party_id', 'period'])
+      .ignore()
+      .returning('*');
+    if (created) {
+      const payout = toPayout(created);
+      await recordEvent(trx, {
+        organizationId: payout.organizationId,
+        type: 'payout.created',
+        objectType: 'payout',
+        objectId: payout.id,
+        object: payoutObject(payout),
+      });
+      return payout;
+    }
+    const row = await trx<PayoutRow>('payouts')
+      .where({ party_id: statement.partyId, period: statement.period })
+      .first();
+    return toPayout(row!);
+  });
 }
 
 /** pending -> paid with the provider's transfer; a payout paid already stays as it was. */
@@ -123,21 +140,57 @@ export async function markPayoutPaid(
   id: string,
   p: { providerTransferId: string; at: Date },
 ): Promise<Payout> {
-  await db('payouts').where({ id, status: 'pending' }).update({
-    status: 'paid',
-    provider_transfer_id: p.providerTransferId,
-    paid_at: p.at,
-    failure_message: null,
+  return db.transaction(async (trx) => {
+    const before = (await findPayout(trx, id))!;
+    const count = await trx('payouts').where({ id, status: 'pending' }).update({
+      status: 'paid',
+      provider_transfer_id: p.providerTransferId,
+      paid_at: p.at,
+      failure_message: null,
+    });
+    const after = (await findPayout(trx, id))!;
+    if (count === 1) {
+      await recordEvent(trx, {
+        organizationId: after.organizationId,
+        type: 'payout.paid',
+        objectType: 'payout',
+        objectId: id,
+        object: payoutObject(after),
+      });
+      await auditPayout(trx, 'payout.paid', before, after);
+    }
+    return after;
   });
-  return (await findPayout(db, id))!;
+}
+
+async function auditPayout(
+  trx: Knex,
+  action: 'payout.paid' | 'payout.failed',
+  before: Payout,
+  after: Payout,
+) {
+  await appendAudit(trx, {
+    organizationId: after.organizationId,
+    actor: SYSTEM,
+    action,
+    objectType: 'payout',
+    objectId: after.id,
+    before: payoutObject(before),
+    after: payoutObject(after),
+  });
 }
 
 /** pending -> failed: the provider refused the transfer, so no money moved. */
 export async function markPayoutRefused(db: Knex, id: string, message: string): Promise<Payout> {
-  await db('payouts')
-    .where({ id, status: 'pending' })
-    .update({ status: 'failed', failure_message: message, refusals: db.raw('refusals + 1') });
-  return (await findPayout(db, id))!;
+  return db.transaction(async (trx) => {
+    const before = (await findPayout(trx, id))!;
+    const count = await trx('payouts')
+      .where({ id, status: 'pending' })
+      .update({ status: 'failed', failure_message: message, refusals: trx.raw('refusals + 1') });
+    const after = (await findPayout(trx, id))!;
+    if (count === 1) await auditPayout(trx, 'payout.failed', before, after);
+    return after;
+  });
 }
 
 /** failed -> pending, for another attempt after the cause of the refusal was fixed. */

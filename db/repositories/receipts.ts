@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import type { PricedSession } from '../../pricing/session-price';
+import { receiptObject, sessionObject } from '../../events/payloads';
 import { newId } from '../ids';
+import { recordEvent } from './events';
+import type { SessionRow } from './sessions';
 
 export interface ReceiptRow {
   id: string;
@@ -71,17 +74,15 @@ export async function completeSessionWithReceipt(db: Knex, c: CompleteSession): 
         total_amount: c.priced?.total ?? null,
         updated_at: trx.fn.now(),
       });
-    const sessionEvent = {
-      id: newId('evt'),
-      organization_id: session.organization_id,
+    const completed: SessionRow = await trx('charging_sessions').where({ id: c.sessionId }).first();
+    await recordEvent(trx, {
+      organizationId: session.organization_id,
       type: 'session.completed',
-      object_id: c.sessionId,
-      payload: JSON.stringify({ session_id: c.sessionId, priced: c.priced }),
-    };
-    if (!c.priced) {
-      await trx('outbox').insert(sessionEvent).onConflict(['type', 'object_id']).ignore();
-      return null;
-    }
+      objectType: 'session',
+      objectId: c.sessionId,
+      object: sessionObject(completed, c.priced),
+    });
+    if (!c.priced) return null;
 
     const { seq } = (await trx.raw("SELECT nextval('receipt_number_seq') AS seq")).rows[0];
     const [receipt] = await trx<ReceiptRow>('receipts')
@@ -128,23 +129,13 @@ export async function completeSessionWithReceipt(db: Knex, c: CompleteSession): 
         })),
       );
     }
-    await trx('outbox')
-      .insert([
-        sessionEvent,
-        {
-          id: newId('evt'),
-          organization_id: session.organization_id,
-          type: 'receipt.issued',
-          object_id: receipt.id,
-          payload: JSON.stringify({
-            receipt_id: receipt.id,
-            number: receipt.number,
-            session_id: c.sessionId,
-          }),
-        },
-      ])
-      .onConflict(['type', 'object_id'])
-      .ignore();
+    await recordEvent(trx, {
+      organizationId: session.organization_id,
+      type: 'receipt.issued',
+      objectType: 'receipt',
+      objectId: receipt.id,
+      object: receiptObject(receipt),
+    });
     return receipt;
   });
 }

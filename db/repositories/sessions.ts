@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
+import { sessionObject } from '../../events/payloads';
 import { newId } from '../ids';
+import { recordEvent } from './events';
 import { findIdTagByValue, getUser } from './users';
 
 export interface SessionRow {
@@ -115,16 +117,27 @@ export async function markSessionOpened(
     reason?: string;
   },
 ): Promise<void> {
-  await db('charging_sessions')
-    .where({ id: sessionId })
-    .update({
-      user_id: fields.userId,
-      tariff_version_id: fields.tariffVersionId,
-      currency: fields.currency,
-      status: fields.status,
-      status_reason: fields.reason ?? null,
-      updated_at: db.fn.now(),
+  await db.transaction(async (trx) => {
+    const [row]: SessionRow[] = await trx('charging_sessions')
+      .where({ id: sessionId })
+      .update({
+        user_id: fields.userId,
+        tariff_version_id: fields.tariffVersionId,
+        currency: fields.currency,
+        status: fields.status,
+        status_reason: fields.reason ?? null,
+        updated_at: trx.fn.now(),
+      })
+      .returning('*');
+    if (!row) return;
+    await recordEvent(trx, {
+      organizationId: row.organization_id,
+      type: 'session.started',
+      objectType: 'session',
+      objectId: row.id,
+      object: sessionObject(row),
     });
+  });
 }
 
 export interface PayerContext {

@@ -14,3 +14,6 @@ export function stripeId(prefix: string, length = 24): string {
 export function unixNow(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+/** Unix seconds. Stores read time through one so tests can place objects at a chosen `created`. */
+export type Clock = () => number;

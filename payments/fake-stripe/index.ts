@@ -1,5 +1,12 @@
-export { startFakeStripe, type FakeStripe, type FakeStripeOptions, type RecordedRequest } from './server';
+export { startFakeStripe } from './server';
+export { type FakeStripe, type FakeStripeOptions, type RecordedRequest } from './api';
 export { type FailureRule } from './failure-injection';
 export { type FakePaymentIntent, type PaymentIntentStatus } from './payment-intents';
 export { type FakeRefund } from './refunds';
 export { type FakeTransfer } from './transfers';
+export { type FakeCharge } from './charges';
+export { type FakeBalanceTransaction } from './balance-transactions';
+export { type DisputeReason, type FakeDispute } from './disputes';
+export { type FakeEvent, type FakeEventRecord, type FakeEventType, type WebhookDelivery } from './events';
+export { DEFAULT_FEES, type FeeSchedule, processingFee } from './fees';
+export { type WebhookEndpoint, type WebhookRetryOptions } from './webhooks';

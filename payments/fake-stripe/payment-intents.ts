@@ -1,7 +1,8 @@
 // The PaymentIntent state machine, held in memory. This is the part stripe-mock cannot give us: a capture
 // here really moves an intent to `succeeded`, so authorize -> capture -> cancel flows can be asserted.
 import { type FormObject } from './form-body';
-import { stripeId, unixNow } from './ids';
+import { type Clock, stripeId } from './ids';
+import { LIST_PARAMS, listPage, type ListPage } from './lists';
 import {
   optionalBoolean,
   optionalEnum,
@@ -96,7 +97,7 @@ const captureParams = new Set([
 ]);
 const cancelParams = new Set(['cancellation_reason', 'expand']);
 const retrieveParams = new Set(['expand', 'client_secret']);
-const listParams = new Set(['limit', 'starting_after', 'ending_before', 'customer', 'expand']);
+const listParams = new Set([...LIST_PARAMS, 'customer']);
 
 const cancelableStatuses: PaymentIntentStatus[] = [
   'requires_payment_method',
@@ -109,11 +110,12 @@ const cancelableStatuses: PaymentIntentStatus[] = [
 // Stripe's ceiling for a single charge in most currencies (eight digits of minor units).
 const MAX_AMOUNT = 99_999_999;
 
-export interface ListPage {
-  object: 'list';
-  url: string;
-  has_more: boolean;
-  data: FakePaymentIntent[];
+/** What the rest of the fake (charges, balance, events) learns about an intent's life. */
+export interface IntentListener {
+  /** A confirmation reached the card: records its charge (failed when declined) and returns the charge id. */
+  charged(intent: FakePaymentIntent, paymentMethod: string): string;
+  /** The intent reached a state Stripe announces; `intent` is its final state. */
+  changed(intent: FakePaymentIntent, change: 'declined' | 'captured' | 'canceled'): void;
 }
 
 /** A copy, so neither HTTP clients nor test code can reach into the stored state. */
@@ -124,6 +126,11 @@ function snapshot(intent: FakePaymentIntent): FakePaymentIntent {
 export class PaymentIntentStore {
   // Map iteration order is insertion order, which is creation order; lists are served newest first.
   private readonly intents = new Map<string, FakePaymentIntent>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly listener: IntentListener,
+  ) {}
 
   get(id: string): FakePaymentIntent | undefined {
     const intent = this.intents.get(id);
@@ -210,7 +217,7 @@ export class PaymentIntentStore {
       capture_method: captureMethod,
       client_secret: `${id}_secret_${stripeId('s').slice(2)}`,
       confirmation_method: 'automatic',
-      created: unixNow(),
+      created: this.clock(),
       currency: currency.toLowerCase(),
       customer,
       description: optionalString(params, 'description') || null,
@@ -244,34 +251,15 @@ export class PaymentIntentStore {
     return snapshot(this.find(id));
   }
 
-  list(params: FormObject): ListPage {
+  list(params: FormObject): ListPage<FakePaymentIntent> {
     rejectUnknown(params, listParams);
-    const limit = optionalInteger(params, 'limit') ?? 10;
-    if (limit < 1 || limit > 100) {
-      throw invalidParam('Limit must be between 1 and 100.', {
-        code: 'parameter_invalid_integer',
-        param: 'limit',
-      });
-    }
     const customer = optionalString(params, 'customer');
-    let newestFirst = [...this.intents.values()].reverse();
-    if (customer) newestFirst = newestFirst.filter((pi) => pi.customer === customer);
-
-    const startingAfter = optionalString(params, 'starting_after');
-    const endingBefore = optionalString(params, 'ending_before');
-    let page: FakePaymentIntent[];
-    let hasMore: boolean;
-    if (endingBefore) {
-      const end = this.cursorIndex(newestFirst, endingBefore, 'ending_before');
-      const start = Math.max(0, end - limit);
-      page = newestFirst.slice(start, end);
-      hasMore = start > 0;
-    } else {
-      const start = startingAfter ? this.cursorIndex(newestFirst, startingAfter, 'starting_after') + 1 : 0;
-      page = newestFirst.slice(start, start + limit);
-      hasMore = start + limit < newestFirst.length;
-    }
-    return { object: 'list', url: '/v1/payment_intents', has_more: hasMore, data: page.map(snapshot) };
+    const page = listPage(this.intents.values(), params, {
+      url: '/v1/payment_intents',
+      kind: 'payment_intent',
+      filter: (pi) => !customer || pi.customer === customer,
+    });
+    return { ...page, data: page.data.map(snapshot) };
   }
 
   capture(id: string, params: FormObject): FakePaymentIntent {
@@ -306,6 +294,7 @@ export class PaymentIntentStore {
     intent.amount_capturable = 0;
     intent.status = 'succeeded';
     if (metadata) Object.assign(intent.metadata, metadata);
+    this.listener.changed(snapshot(intent), 'captured');
     return snapshot(intent);
   }
 
@@ -322,9 +311,10 @@ export class PaymentIntentStore {
     }
     intent.status = 'canceled';
     intent.amount_capturable = 0;
-    intent.canceled_at = unixNow();
+    intent.canceled_at = this.clock();
     intent.cancellation_reason = reason ?? null;
     intent.next_action = null;
+    this.listener.changed(snapshot(intent), 'canceled');
     return snapshot(intent);
   }
 
@@ -332,12 +322,6 @@ export class PaymentIntentStore {
     const intent = this.intents.get(id);
     if (!intent) throw noSuchObject('payment_intent', id, 'intent');
     return intent;
-  }
-
-  private cursorIndex(list: FakePaymentIntent[], id: string, param: string): number {
-    const index = list.findIndex((pi) => pi.id === id);
-    if (index === -1) throw noSuchObject('payment_intent', id, param);
-    return index;
   }
 
   private confirm(intent: FakePaymentIntent, paymentMethod: string, offSession: boolean): void {
@@ -351,7 +335,6 @@ export class PaymentIntentStore {
     }
     const decline = declineFor(paymentMethod);
     if (decline) this.decline(intent, paymentMethod, decline);
-    intent.latest_charge = stripeId('ch');
     if (intent.capture_method === 'manual') {
       intent.status = 'requires_capture';
       intent.amount_capturable = intent.amount;
@@ -359,12 +342,13 @@ export class PaymentIntentStore {
       intent.status = 'succeeded';
       intent.amount_received = intent.amount;
     }
+    intent.latest_charge = this.listener.charged(snapshot(intent), paymentMethod);
+    // Automatic capture: the charge is captured as it is made, and announced like a manual capture.
+    if (intent.status === 'succeeded') this.listener.changed(snapshot(intent), 'captured');
   }
 
   /** The intent stays behind in requires_payment_method, as on Stripe, and the 402 carries it. */
   private decline(intent: FakePaymentIntent, paymentMethod: string, decline: CardDecline): never {
-    const charge = stripeId('ch');
-    intent.latest_charge = charge;
     intent.status = 'requires_payment_method';
     intent.payment_method = null;
     intent.last_payment_error = {
@@ -372,6 +356,9 @@ export class PaymentIntentStore {
       ...decline,
       payment_method: { id: paymentMethod, object: 'payment_method' },
     };
+    const charge = this.listener.charged(snapshot(intent), paymentMethod);
+    intent.latest_charge = charge;
+    this.listener.changed(snapshot(intent), 'declined');
     throw new FakeStripeError(402, {
       type: 'card_error',
       ...decline,

@@ -1,7 +1,8 @@
-// Refunds against captured PaymentIntents, held in memory. Stripe keeps the refunded total on the intent's
-// charge; the fake has no charge objects, so it keeps the running total per intent here instead.
+// Refunds against captured PaymentIntents, held in memory. The running total per intent is kept here as
+// well as on the charge, so the checks below need nothing but the intent store; the ledger books each refund.
 import { type FormObject } from './form-body';
-import { stripeId, unixNow } from './ids';
+import { type Clock, stripeId } from './ids';
+import { LIST_PARAMS, listPage, type ListPage } from './lists';
 import { type FakePaymentIntent } from './payment-intents';
 import {
   optionalBoolean,
@@ -34,8 +35,8 @@ export interface FakeRefund {
   transfer_reversal: string | null;
 }
 
-// Accepted but not modelled, as in payment-intents.ts. `charge` is left out on purpose: the fake has no
-// charge objects, so a refund by charge is refused as unknown rather than silently misapplied.
+// Accepted but not modelled, as in payment-intents.ts. `charge` is left out on purpose: refunds here go by
+// PaymentIntent only, so a refund by charge is refused as unknown rather than silently misapplied.
 const createParams = new Set([
   'payment_intent',
   'amount',
@@ -47,6 +48,15 @@ const createParams = new Set([
   'reverse_transfer',
 ]);
 const retrieveParams = new Set(['expand']);
+const listParams = new Set([...LIST_PARAMS, 'charge', 'payment_intent']);
+
+export interface RefundStoreDeps {
+  clock: Clock;
+  /** Reads intents through the intent store's copies; refunds never change an intent. */
+  findIntent: (id: string) => FakePaymentIntent | undefined;
+  /** Books the refund on its charge and the balance; returns the balance transaction's id. */
+  booked: (refund: FakeRefund) => string;
+}
 
 /** A copy, so neither HTTP clients nor test code can reach into the stored state. */
 function snapshot(refund: FakeRefund): FakeRefund {
@@ -57,8 +67,7 @@ export class RefundStore {
   private readonly refunds = new Map<string, FakeRefund>();
   private readonly refundedByIntent = new Map<string, number>();
 
-  /** Reads intents through the intent store's copies; refunds never change an intent. */
-  constructor(private readonly findIntent: (id: string) => FakePaymentIntent | undefined) {}
+  constructor(private readonly deps: RefundStoreDeps) {}
 
   get(id: string): FakeRefund | undefined {
     const refund = this.refunds.get(id);
@@ -102,7 +111,7 @@ export class RefundStore {
     optionalBoolean(params, 'refund_application_fee');
     optionalBoolean(params, 'reverse_transfer');
 
-    const intent = this.findIntent(intentId);
+    const intent = this.deps.findIntent(intentId);
     if (!intent) throw noSuchObject('payment_intent', intentId, 'payment_intent');
     if (intent.status !== 'succeeded' || intent.amount_received < 1) {
       throw invalidState(
@@ -130,9 +139,9 @@ export class RefundStore {
       id: stripeId('re'),
       object: 'refund',
       amount,
-      balance_transaction: stripeId('txn'),
+      balance_transaction: null,
       charge: intent.latest_charge,
-      created: unixNow(),
+      created: this.deps.clock(),
       currency: intent.currency,
       metadata: metadata ?? {},
       payment_intent: intent.id,
@@ -144,7 +153,21 @@ export class RefundStore {
     };
     this.refunds.set(refund.id, refund);
     this.refundedByIntent.set(intent.id, this.refundedAmount(intent.id) + amount);
+    refund.balance_transaction = this.deps.booked(snapshot(refund));
     return snapshot(refund);
+  }
+
+  list(params: FormObject): ListPage<FakeRefund> {
+    rejectUnknown(params, listParams);
+    optionalStringList(params, 'expand');
+    const charge = optionalString(params, 'charge');
+    const intent = optionalString(params, 'payment_intent');
+    const page = listPage(this.refunds.values(), params, {
+      url: '/v1/refunds',
+      kind: 'refund',
+      filter: (r) => (!charge || r.charge === charge) && (!intent || r.payment_intent === intent),
+    });
+    return { ...page, data: page.data.map(snapshot) };
   }
 
   retrieve(id: string, params: FormObject): FakeRefund {

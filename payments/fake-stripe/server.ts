@@ -2,54 +2,26 @@
 // platform use it because stripe-mock is stateless: there a capture does not change the PaymentIntent.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { type Logger, logger as rootLogger } from '../../config/logger';
-import { defaultErrorType, type FailureRule, FailureInjector } from './failure-injection';
+import { logger as rootLogger } from '../../config/logger';
+import { type FakeStripe, type FakeStripeOptions, type RecordedRequest } from './api';
+import { CONTROL_PREFIX, controlRoute, parseControlBody } from './control-routes';
+import { type EventRequest, EventStore, type FakeEventRecord, type WebhookDelivery } from './events';
+import { defaultErrorType, FailureInjector } from './failure-injection';
+import { feeSchedule } from './fees';
 import { canonicalJson, type FormObject, FormParseError, parseForm } from './form-body';
+import { authenticate, contentType, decodeId, readBody, singleHeader } from './http-input';
 import { IdempotencyStore, MAX_IDEMPOTENCY_KEY_LENGTH, type StoredResponse } from './idempotency';
-import { stripeId } from './ids';
-import { type FakePaymentIntent, PaymentIntentStore } from './payment-intents';
-import { type FakeRefund, RefundStore } from './refunds';
-import { type FakeTransfer, TransferStore } from './transfers';
-import { FakeStripeError, invalidParam, noSuchObject, unrecognizedUrl } from './stripe-error';
+import { stripeId, unixNow } from './ids';
+import { Ledger } from './ledger';
+import { PaymentIntentStore } from './payment-intents';
+import { RefundStore } from './refunds';
+import { type Route, stripeRoutes } from './routes';
+import { FakeStripeError, invalidParam, unrecognizedUrl } from './stripe-error';
+import { TransferStore } from './transfers';
+import { checkEndpoint, WebhookSender } from './webhooks';
 
-export interface FakeStripeOptions {
-  /** 0 (the default) picks a free port, which is what tests want. */
-  port?: number;
-  host?: string;
-  logger?: Logger;
-}
-
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  idempotencyKey?: string;
-  status: number;
-  replayed: boolean;
-}
-
-export interface FakeStripe {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-  paymentIntent(id: string): FakePaymentIntent | undefined;
-  listPaymentIntents(): FakePaymentIntent[];
-  refund(id: string): FakeRefund | undefined;
-  /** Every refund, oldest first. */
-  listRefunds(): FakeRefund[];
-  /** The running total refunded on an intent, in minor units. */
-  refundedAmount(paymentIntentId: string): number;
-  transfer(id: string): FakeTransfer | undefined;
-  /** Every transfer to a connected account, oldest first. */
-  listTransfers(): FakeTransfer[];
-  failNext(rule: FailureRule): void;
-  /** Every request handled so far, in the order the fake acted on them: what actually went over the wire. */
-  requests(): RecordedRequest[];
-  /** Forgets intents, refunds, transfers, idempotency keys, pending failure rules and recorded requests. */
-  reset(): void;
-}
-
-const MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_API_VERSION = '2026-10-28.endive';
+const NO_REQUEST: EventRequest = { id: null, idempotency_key: null };
 
 interface Reply extends StoredResponse {
   /** Whether this reply may be kept under the request's idempotency key (see FakeStripeError). */
@@ -69,131 +41,58 @@ function okReply(body: object): Reply {
   return { status: 200, body: JSON.stringify(body, null, 2), storable: true };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.pause();
-        reject(
-          new FakeStripeError(413, { type: 'invalid_request_error', message: 'Request body too large.' }),
-        );
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    // A client that hangs up mid-body is answered like any bad request (the write is then skipped).
-    req.on('error', () => reject(invalidParam('The request body could not be read.')));
-  });
-}
-
-function singleHeader(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Only the key's prefix goes into messages and logs: even a test key should not be echoed whole. */
-function redactKey(key: string): string {
-  return key.length > 12 ? `${key.slice(0, 8)}${'*'.repeat(4)}${key.slice(-4)}` : '****';
-}
-
-function authenticate(req: IncomingMessage): string {
-  const header = singleHeader(req, 'authorization');
-  if (!header) {
-    throw new FakeStripeError(
-      401,
-      {
-        type: 'invalid_request_error',
-        message:
-          "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
-      },
-      false,
-    );
-  }
-  const match = /^Bearer\s+(sk_\S+)$/.exec(header);
-  if (!match) {
-    const given = header.replace(/^Bearer\s+/i, '');
-    throw new FakeStripeError(
-      401,
-      { type: 'invalid_request_error', message: `Invalid API Key provided: ${redactKey(given)}` },
-      false,
-    );
-  }
-  return match[1];
-}
-
-/** The path's object id; `kind` and `param` name the object in the 404 for an undecodable one. */
-function decodeId(segment: string, kind: string, param: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    throw noSuchObject(kind, segment.slice(0, 100), param);
-  }
-}
-
-type RouteHandler = (params: FormObject, id: string) => object;
-
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: RouteHandler;
-  /** The object the path's id names, as Stripe spells it in a 404, and the path parameter's name. */
-  object?: { kind: string; param: string };
-}
-
-const intentObject = { kind: 'payment_intent', param: 'intent' };
-const refundObject = { kind: 'refund', param: 'refund' };
-const transferObject = { kind: 'transfer', param: 'transfer' };
-
 export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<FakeStripe> {
   const log = (opts.logger ?? rootLogger).child({ component: 'fake-stripe' });
-  const intents = new PaymentIntentStore();
-  const refunds = new RefundStore((id) => intents.get(id));
-  const transfers = new TransferStore();
+  const fees = feeSchedule(opts.fees);
+  const initialEndpoint = opts.webhook ? checkEndpoint(opts.webhook) : undefined;
+  let endpoint = initialEndpoint;
+  let frozenAt: number | undefined;
+  const clock = () => frozenAt ?? unixNow();
+  // Set while an API request executes, so the events it causes name it, as Stripe's do.
+  let currentRequest = NO_REQUEST;
+
+  const events = new EventStore(clock, DEFAULT_API_VERSION);
+  const webhooks = new WebhookSender(log, opts.webhookRetry);
+  function emit(type: Parameters<EventStore['create']>[0], object: object): void {
+    const record = events.create(type, object, currentRequest, endpoint ? 1 : 0);
+    if (endpoint) void webhooks.send(record, endpoint);
+  }
+  const ledger: Ledger = new Ledger({
+    clock,
+    fees,
+    emit,
+    findIntent: (id) => intents.get(id),
+    findRefund: (id) => refunds.get(id),
+    findTransfer: (id) => transfers.get(id),
+  });
+  const intents = new PaymentIntentStore(clock, ledger);
+  const refunds = new RefundStore({
+    clock,
+    findIntent: (id) => intents.get(id),
+    booked: (refund) => ledger.refunded(refund),
+  });
+  const transfers = new TransferStore(clock, (transfer) => ledger.transferred(transfer));
   const idempotency = new IdempotencyStore();
   const failures = new FailureInjector();
   const recorded: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  const routes: Route[] = stripeRoutes({ intents, refunds, transfers, ledger, events });
 
-  const routes: Route[] = [
-    { method: 'POST', pattern: /^\/v1\/payment_intents$/, handler: (p) => intents.create(p) },
-    { method: 'GET', pattern: /^\/v1\/payment_intents$/, handler: (p) => intents.list(p) },
-    {
-      method: 'GET',
-      pattern: /^\/v1\/payment_intents\/([^/]+)$/,
-      handler: (p, id) => intents.retrieve(id, p),
-      object: intentObject,
-    },
-    {
-      method: 'POST',
-      pattern: /^\/v1\/payment_intents\/([^/]+)\/capture$/,
-      handler: (p, id) => intents.capture(id, p),
-      object: intentObject,
-    },
-    {
-      method: 'POST',
-      pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/,
-      handler: (p, id) => intents.cancel(id, p),
-      object: intentObject,
-    },
-    { method: 'POST', pattern: /^\/v1\/refunds$/, handler: (p) => refunds.create(p) },
-    {
-      method: 'GET',
-      pattern: /^\/v1\/refunds\/([^/]+)$/,
-      handler: (p, id) => refunds.retrieve(id, p),
-      object: refundObject,
-    },
-    { method: 'POST', pattern: /^\/v1\/transfers$/, handler: (p) => transfers.create(p) },
-    {
-      method: 'GET',
-      pattern: /^\/v1\/transfers\/([^/]+)$/,
-      handler: (p, id) => transfers.retrieve(id, p),
-      object: transferObject,
-    },
-  ];
+  function startResend(id: string): { record: FakeEventRecord; done: Promise<WebhookDelivery> } {
+    const record = events.record(id);
+    if (!record) throw invalidParam(`No such event: '${id}'`, { code: 'resource_missing', param: 'id' });
+    if (!endpoint) {
+      throw invalidParam('No webhook endpoint is configured, so there is nowhere to resend the event to.');
+    }
+    const done = webhooks.send(record, endpoint).then(() => structuredClone(record.delivery));
+    return { record: structuredClone(record), done };
+  }
+
+  const controls = {
+    createDispute: (req: Parameters<FakeStripe['createDispute']>[0]) => ledger.openDispute(req),
+    closeDispute: (id: string, status: 'won' | 'lost') => ledger.closeDispute(id, status),
+    startResend: (id: string) => startResend(id).record,
+  };
 
   function wait(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
@@ -209,6 +108,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
 
   function route(method: string, path: string, params: FormObject): Reply {
     try {
+      if (path.startsWith(CONTROL_PREFIX)) return okReply(controlRoute(method, path, params, controls));
       for (const r of routes) {
         const match = r.pattern.exec(path);
         if (match && r.method === method) {
@@ -229,13 +129,18 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     path: string,
     query: string,
     rawBody: string,
+    requestId: string,
   ): Reply {
+    if (path.startsWith(CONTROL_PREFIX)) {
+      const body = method === 'POST' ? parseControlBody(rawBody, contentType(req)) : parseForm('');
+      return route(method, path, body);
+    }
     const apiKey = authenticate(req);
     if (method === 'POST' && rawBody !== '') {
-      const contentType = (singleHeader(req, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
-      if (contentType !== 'application/x-www-form-urlencoded') {
+      const type = contentType(req);
+      if (type !== 'application/x-www-form-urlencoded') {
         throw invalidParam(
-          `Invalid request: the body must be application/x-www-form-urlencoded, got '${contentType.slice(0, 80)}'.`,
+          `Invalid request: the body must be application/x-www-form-urlencoded, got '${type.slice(0, 80)}'.`,
         );
       }
     }
@@ -248,7 +153,15 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     }
 
     const key = method === 'POST' ? singleHeader(req, 'idempotency-key') : undefined;
-    if (key === undefined) return route(method, path, params);
+    const run = () => {
+      currentRequest = { id: requestId, idempotency_key: key ?? null };
+      try {
+        return route(method, path, params);
+      } finally {
+        currentRequest = NO_REQUEST;
+      }
+    };
+    if (key === undefined) return run();
     if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
       throw invalidParam(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long.`);
     }
@@ -267,7 +180,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
         false,
       );
     }
-    const reply = route(method, path, params);
+    const reply = run();
     if (reply.storable) {
       idempotency.save(apiKey, key, fingerprint, { status: reply.status, body: reply.body });
     }
@@ -278,7 +191,14 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
    * Records the reply when it is decided, then writes it after `delayMs`. Recording first keeps the log in
    * the order the fake acted, even when a held-back reply is written after a later request's.
    */
-  async function respond(req: IncomingMessage, res: ServerResponse, path: string, reply: Reply, delayMs = 0) {
+  async function respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    reply: Reply,
+    requestId: string,
+    delayMs = 0,
+  ) {
     const method = (req.method ?? 'GET').toUpperCase();
     const idempotencyKey = method === 'POST' ? singleHeader(req, 'idempotency-key') : undefined;
     const replayed = reply.replayed === true;
@@ -289,7 +209,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     if (res.writableEnded || res.destroyed) return;
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
-      'Request-Id': stripeId('req', 14),
+      'Request-Id': requestId,
       'Stripe-Version': singleHeader(req, 'stripe-version') ?? DEFAULT_API_VERSION,
     };
     if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey;
@@ -301,12 +221,13 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
+    const requestId = stripeId('req', 14);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://fake-stripe.invalid');
     } catch {
       // e.g. `GET //` parses as a URL without a host.
-      return respond(req, res, req.url ?? '', errorReply(invalidParam('Invalid request URL.')));
+      return respond(req, res, req.url ?? '', errorReply(invalidParam('Invalid request URL.')), requestId);
     }
     const path = url.pathname;
     try {
@@ -319,18 +240,14 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
           message: rule.message ?? `Injected failure (HTTP ${rule.status}).`,
           code: rule.code,
         };
-        return respond(
-          req,
-          res,
-          path,
-          errorReply(new FakeStripeError(rule.status, body, false)),
-          rule.delayMs,
-        );
+        const reply = errorReply(new FakeStripeError(rule.status, body, false));
+        return respond(req, res, path, reply, requestId, rule.delayMs);
       }
-      return respond(req, res, path, execute(req, method, path, url.search.slice(1), rawBody), rule?.delayMs);
+      const reply = execute(req, method, path, url.search.slice(1), rawBody, requestId);
+      return respond(req, res, path, reply, requestId, rule?.delayMs);
     } catch (err) {
       if (!(err instanceof FakeStripeError)) throw err;
-      return respond(req, res, path, errorReply(err));
+      return respond(req, res, path, errorReply(err), requestId);
     }
   }
 
@@ -370,6 +287,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
       closed ??= new Promise<void>((resolve, reject) => {
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
+        webhooks.stop();
         server.close((err) => (err ? reject(err) : resolve()));
         // The SDK keeps connections alive; without this, close() would wait for them to idle out.
         server.closeAllConnections();
@@ -383,15 +301,41 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     refundedAmount: (paymentIntentId) => refunds.refundedAmount(paymentIntentId),
     transfer: (id) => transfers.get(id),
     listTransfers: () => transfers.all(),
+    charge: (id) => ledger.charges.get(id),
+    listCharges: () => ledger.charges.all(),
+    balanceTransaction: (id) => ledger.balance.get(id),
+    listBalanceTransactions: () => ledger.balance.all(),
+    dispute: (id) => ledger.disputes.get(id),
+    listDisputes: () => ledger.disputes.all(),
+    createDispute: (req) => ledger.openDispute(req),
+    closeDispute: (id, status) => ledger.closeDispute(id, status),
+    events: () => events.all(),
+    resendEvent: async (id) => startResend(id).done,
+    setWebhookEndpoint(url, secret) {
+      endpoint = checkEndpoint({ url, secret });
+    },
+    removeWebhookEndpoint() {
+      endpoint = undefined;
+    },
+    webhooksIdle: () => webhooks.idle(),
+    setNow(at) {
+      if (at !== undefined && Number.isNaN(at.getTime())) throw new RangeError('setNow: invalid Date');
+      frozenAt = at === undefined ? undefined : Math.floor(at.getTime() / 1000);
+    },
     failNext: (rule) => failures.add(rule),
     requests: () => recorded.map((r) => ({ ...r })),
     reset() {
+      webhooks.stop();
       intents.clear();
       refunds.clear();
       transfers.clear();
+      ledger.clear();
+      events.clear();
       idempotency.clear();
       failures.clear();
       recorded.length = 0;
+      endpoint = initialEndpoint;
+      frozenAt = undefined;
     },
   };
 }

@@ -1,7 +1,7 @@
 // Stripe Connect transfers to connected accounts, held in memory. The fake has no platform balance and no
 // account objects: any well-formed `acct_...` is a connected account, and the balance never runs out.
 import { type FormObject } from './form-body';
-import { stripeId, unixNow } from './ids';
+import { type Clock, stripeId } from './ids';
 import {
   optionalInteger,
   optionalMetadata,
@@ -55,6 +55,12 @@ function snapshot(transfer: FakeTransfer): FakeTransfer {
 
 export class TransferStore {
   private readonly transfers = new Map<string, FakeTransfer>();
+
+  constructor(
+    private readonly clock: Clock,
+    /** Books the transfer out of the balance; returns the balance transaction's id. */
+    private readonly booked: (transfer: FakeTransfer) => string,
+  ) {}
 
   get(id: string): FakeTransfer | undefined {
     const transfer = this.transfers.get(id);
@@ -118,8 +124,8 @@ export class TransferStore {
       object: 'transfer',
       amount,
       amount_reversed: 0,
-      balance_transaction: stripeId('txn'),
-      created: unixNow(),
+      balance_transaction: '',
+      created: this.clock(),
       currency: currency.toLowerCase(),
       description,
       destination,
@@ -138,6 +144,7 @@ export class TransferStore {
       source_type: 'card',
       transfer_group: transferGroup,
     };
+    transfer.balance_transaction = this.booked(snapshot(transfer));
     this.transfers.set(id, transfer);
     return snapshot(transfer);
   }

@@ -8,7 +8,9 @@ import path from 'node:path';
 import Stripe from 'stripe';
 import { createLogger } from '../../config/logger';
 import { type PaymentProvider } from '../../payments/port';
+import { type ProviderRecords } from '../../payments/provider-records';
 import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
+import { createStripeRecords } from '../../payments/stripe-records';
 
 const binary = process.env.STRIPE_MOCK_BIN || path.resolve(__dirname, '../../.tools/bin/stripe-mock');
 const missingBinary = `stripe-mock not found at ${binary}: run \`npm run setup:tools\` (or set STRIPE_MOCK_BIN)`;
@@ -16,6 +18,7 @@ const missingBinary = `stripe-mock not found at ${binary}: run \`npm run setup:t
 let mock: ChildProcess | undefined;
 let stripe: Stripe;
 let provider: PaymentProvider;
+let records: ProviderRecords;
 const responses: Stripe.ResponseEvent[] = [];
 
 /** Starts stripe-mock on free ports and resolves with its HTTP address once it has printed it. */
@@ -77,6 +80,10 @@ beforeAll(async () => {
   stripe = createStripeClient({ secretKey: 'sk_test_123', apiBase: started.apiBase });
   stripe.on('response', (event: Stripe.ResponseEvent) => responses.push(event));
   provider = createStripeProvider(stripe, { logger: createLogger({}, 'error') });
+  records = createStripeRecords(stripe, {
+    webhookSecret: 'whsec_contract',
+    logger: createLogger({}, 'error'),
+  });
 });
 
 afterAll(async () => {
@@ -250,5 +257,68 @@ describe('adapter requests against stripe-mock (Stripe OpenAPI validation)', () 
     await expect(stripe.transfers.create(noDestination)).rejects.toBeInstanceOf(
       Stripe.errors.StripeInvalidRequestError,
     );
+    // List queries are validated too, so the list tests below prove their created ranges and filters.
+    const textRange = { created: { gte: 'yesterday' } } as unknown as Stripe.PaymentIntentListParams;
+    await expect(stripe.paymentIntents.list(textRange)).rejects.toBeInstanceOf(
+      Stripe.errors.StripeInvalidRequestError,
+    );
+    const misspelledFilter = { payment_intnt: 'pi_123' } as Stripe.RefundListParams;
+    await expect(stripe.refunds.list(misspelledFilter)).rejects.toBeInstanceOf(
+      Stripe.errors.StripeInvalidRequestError,
+    );
+  });
+});
+
+describe('records list requests against stripe-mock', () => {
+  // 2026-01-01T00:00:00Z to 2026-02-01T00:00:00Z; stripe-mock answers one fixture page whatever the range.
+  const range = { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-02-01T00:00:00Z') };
+  const created = 'created[gte]=1767225600&created[lt]=1769904000';
+
+  async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+    const out: T[] = [];
+    for await (const item of items) out.push(item);
+    return out;
+  }
+
+  /** The single list request made, as the SDK sent it (path and query), and that stripe-mock accepted it. */
+  function onlyListRequest(): string {
+    const exchange = onlyExchange();
+    expect(exchange).toMatchObject({ method: 'GET', status: 200 });
+    return exchange.path;
+  }
+
+  it('listPayments: PaymentIntent list with a created range and the largest page', async () => {
+    requireMock();
+    const payments = await collect(records.listPayments(range));
+    expect(payments[0].paymentId).toMatch(/^pi_/);
+    expect(onlyListRequest()).toBe(`/v1/payment_intents?${created}&limit=100`);
+  });
+
+  it('listRefunds: by created range, and by payment_intent', async () => {
+    requireMock();
+    const byRange = await collect(records.listRefunds(range));
+    expect(byRange[0].refundId).toMatch(/^re_/);
+    expect(onlyListRequest()).toBe(`/v1/refunds?${created}&limit=100`);
+    responses.length = 0;
+    await collect(records.listRefunds({ paymentId: 'pi_123' }));
+    expect(onlyListRequest()).toBe('/v1/refunds?payment_intent=pi_123&limit=100');
+  });
+
+  it('listDisputes: Dispute list with a created range', async () => {
+    requireMock();
+    const disputes = await collect(records.listDisputes(range));
+    expect(disputes[0].disputeId).toMatch(/^d[up]_/);
+    expect(onlyListRequest()).toBe(`/v1/disputes?${created}&limit=100`);
+  });
+
+  it('listBalanceTransactions: created range with the source expanded', async () => {
+    requireMock();
+    const txns = await collect(records.listBalanceTransactions(range));
+    // The fixture expands `source` to some object (an application fee); its id is still read from it.
+    expect(txns[0]).toMatchObject({
+      id: expect.stringMatching(/^txn_/),
+      sourceId: expect.stringMatching(/^\w+_\w+$/),
+    });
+    expect(onlyListRequest()).toBe(`/v1/balance_transactions?${created}&limit=100&expand[0]=data.source`);
   });
 });

@@ -1,10 +1,15 @@
 import type { Server } from 'node:http';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DEFAULT_WEBHOOK_DELIVERY, type WebhookDeliveryConfig } from '../../activities/webhook-delivery';
 import { createApp } from '../../api/app';
+import { createWebhookControl } from '../../api/webhook-control';
+import { createLogger } from '../../config/logger';
+import { createOutboxRelay, type OutboxRelay } from '../../webhooks/outbox-relay';
 import { backfillBillingSchedule } from '../../api/billing-schedules';
 import { createExemptionWorkflows } from '../../api/exemption-workflows';
 import { createInvoiceWorkflows } from '../../api/invoice-workflows';
 import { createPayoutWorkflows } from '../../api/payout-workflows';
+import { createReconciliationWorkflows } from '../../api/reconciliation-workflows';
 import { createMember } from '../../db/repositories/members';
 import { createApiKey } from '../../db/repositories/organizations';
 import { findReceiptBySession } from '../../db/repositories/receipts';
@@ -35,8 +40,18 @@ export interface BillingStack {
   as(role: Role): Call;
   /** A GET answered with a file (PDF), as the owner. */
   download(path: string): Promise<Response>;
+  /** Webhook timings, read at each delivery round and replay: a test may change them in place. */
+  webhooks: WebhookDeliveryConfig;
+  /** Moves committed events to their endpoints (runs beside the API, as in bin/server). */
+  outbox: OutboxRelay;
   /** Read by the API at each request, so a test can shorten them. */
-  timers: { taskQueue: string; remindAfterMs: number; expireAfterMs: number; graceMs: number };
+  timers: {
+    taskQueue: string;
+    remindAfterMs: number;
+    expireAfterMs: number;
+    graceMs: number;
+    lagSeconds: number;
+  };
   /** A session on the fixture's charge point, started and stopped through its workflow, with its receipt. */
   billedSession(opts: {
     stoppedAt: Date;
@@ -52,8 +67,14 @@ export function useBillingStack(
   fixture: Pick<Parameters<typeof insertBillingFixture>[1], 'paymentMethodId' | 'definition'> = {},
 ): BillingStack {
   const stack = {
+    webhooks: {
+      ...DEFAULT_WEBHOOK_DELIVERY,
+      retry: { baseMs: 200, maxMs: 1_000, windowMs: 60_000 },
+      disableAfterMs: 60_000,
+      timeoutMs: 2_000,
+    },
     memberIds: {},
-    timers: { taskQueue, remindAfterMs: 60_000, expireAfterMs: 120_000, graceMs: 0 },
+    timers: { taskQueue, remindAfterMs: 60_000, expireAfterMs: 120_000, graceMs: 0, lagSeconds: 7200 },
   } as BillingStack;
   const keys = {} as Record<Role, string>;
   let server: Server | undefined;
@@ -65,7 +86,17 @@ export function useBillingStack(
     stack.running = await startWorker(stack.env, stack.tdb.db, taskQueue, {
       mailer: stack.smtp.mailer,
       stripeTimeoutMs: 500,
+      webhooks: stack.webhooks,
     });
+    const webhookOptions = { taskQueue, retry: stack.webhooks.retry, idleMs: 5_000 };
+    stack.outbox = createOutboxRelay({
+      db: stack.tdb.db,
+      client: stack.env.client,
+      log: createLogger({ component: 'webhooks' }, 'error'),
+      sweepMs: 500,
+      ...webhookOptions,
+    });
+    await stack.outbox.start();
     stack.bridge = createSessionBridge(stack.env.client, taskQueue);
     stack.fx = await insertBillingFixture(stack.tdb.db, {
       identity: `CP-${label.toUpperCase()}`,
@@ -87,7 +118,13 @@ export function useBillingStack(
       exemptions: createExemptionWorkflows(stack.env.client, stack.timers),
       invoices: createInvoiceWorkflows(stack.env.client, stack.timers),
       payouts: createPayoutWorkflows(stack.env.client, stack.timers),
+      reconciliations: createReconciliationWorkflows(stack.env.client, stack.timers),
       schedules: { backfill: (org, from, to) => backfillBillingSchedule(stack.env.client, org, from, to) },
+      webhooks: createWebhookControl(stack.env.client, {
+        ...webhookOptions,
+        timeoutMs: stack.webhooks.timeoutMs,
+      }),
+      providerRecords: stack.running.records,
     });
     const listening = await listen(app);
     server = listening.server;
@@ -97,6 +134,7 @@ export function useBillingStack(
   afterAll(async () => {
     server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await stack.outbox?.close();
     await stack.running?.stop();
     await stack.env?.teardown();
     await stack.smtp?.close();

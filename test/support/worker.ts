@@ -1,14 +1,19 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Knex } from 'knex';
+import type { WebhookDeliveryConfig } from '../../activities/webhook-delivery';
 import { createBillingWorker } from '../../bin/worker';
 import type { Mailer } from '../../notifications/mailer';
 import { startFakeStripe, FakeStripe } from '../../payments/fake-stripe';
+import type { ProviderRecords } from '../../payments/provider-records';
 import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
+import { createStripeRecords } from '../../payments/stripe-records';
 
 export interface RunningWorker {
   worker: Worker;
   fake: FakeStripe;
+  /** Stripe's records (lists, webhook verification) read from the same fake. */
+  records: ProviderRecords;
   taskQueue: string;
   stop(): Promise<void>;
 }
@@ -20,6 +25,9 @@ export const TEST_SELLER = {
   vatNumber: 'DE811111111',
 };
 
+/** What the fake would sign webhooks with if a test points it at an endpoint. */
+export const TEST_WEBHOOK_SECRET = 'whsec_test_integration';
+
 /** Tests that do not read e-mail: messages are dropped after the mailer accepts them. */
 const discardingMailer: Mailer = { send: async (mail) => ({ messageId: `<${mail.key}@discarded>` }) };
 
@@ -27,7 +35,7 @@ export async function startWorker(
   env: TestWorkflowEnvironment,
   db: Knex,
   taskQueue: string,
-  opts: { mailer?: Mailer; stripeTimeoutMs?: number } = {},
+  opts: { mailer?: Mailer; stripeTimeoutMs?: number; webhooks?: Partial<WebhookDeliveryConfig> } = {},
 ): Promise<RunningWorker> {
   const fake = await startFakeStripe();
   const stripe = createStripeClient({
@@ -35,6 +43,7 @@ export async function startWorker(
     apiBase: fake.url,
     timeoutMs: opts.stripeTimeoutMs,
   });
+  const records = createStripeRecords(stripe, { webhookSecret: TEST_WEBHOOK_SECRET });
   const worker = await createBillingWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -44,11 +53,14 @@ export async function startWorker(
     mailer: opts.mailer ?? discardingMailer,
     seller: TEST_SELLER,
     invoiceGraceMs: 0,
+    webhooks: opts.webhooks,
+    records,
   });
   const running = worker.run();
   return {
     worker,
     fake,
+    records,
     taskQueue,
     async stop() {
       worker.shutdown();

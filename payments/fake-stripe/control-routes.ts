@@ -1,0 +1,92 @@
+// Test-only routes under /_fake/ for what Stripe has no API for: a cardholder disputing a charge, the bank
+// deciding it, Stripe delivering an event again. They take a form or JSON body and no API key, so a shell
+// script or another process (the local platform runs the fake as its own) can drive them with curl.
+import { type DisputeRequest } from './ledger';
+import { type DisputeReason, disputeReasons, type DisputeStatus, type FakeDispute } from './disputes';
+import { type FakeEventRecord } from './events';
+import { decodeId } from './http-input';
+import { emptyFormObject, type FormObject, FormParseError, parseForm } from './form-body';
+import { optionalEnum, optionalInteger, optionalString, rejectUnknown } from './params';
+import { invalidParam, unrecognizedUrl } from './stripe-error';
+
+export const CONTROL_PREFIX = '/_fake/';
+
+export interface ControlActions {
+  createDispute(req: DisputeRequest): FakeDispute;
+  closeDispute(id: string, status: 'won' | 'lost'): FakeDispute;
+  /** Starts delivering the event again and answers at once, without waiting for the delivery. */
+  startResend(id: string): FakeEventRecord;
+}
+
+/** A form body, or a flat JSON object whose numbers and booleans are read like their form spelling. */
+export function parseControlBody(rawBody: string, contentType: string): FormObject {
+  if (rawBody.trim() === '') return emptyFormObject();
+  if (contentType !== 'application/json') {
+    try {
+      return parseForm(rawBody);
+    } catch (err) {
+      if (err instanceof FormParseError) throw invalidParam(err.message, { param: err.param });
+      throw err;
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody);
+  } catch {
+    throw invalidParam('Invalid JSON body.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalidParam('The JSON body must be an object.');
+  }
+  const params = emptyFormObject();
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value === 'string') params[key] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') params[key] = String(value);
+    else if (value !== null)
+      throw invalidParam(`Invalid value for ${key}: expected a string or number.`, { param: key });
+  }
+  return params;
+}
+
+const disputeParams = new Set(['payment_intent', 'amount', 'reason']);
+const closeParams = new Set(['status']);
+
+export function controlRoute(
+  method: string,
+  path: string,
+  params: FormObject,
+  actions: ControlActions,
+): object {
+  if (method === 'POST' && path === '/_fake/disputes') {
+    rejectUnknown(params, disputeParams);
+    const paymentIntent = optionalString(params, 'payment_intent');
+    if (!paymentIntent) {
+      throw invalidParam('Missing required param: payment_intent.', {
+        code: 'parameter_missing',
+        param: 'payment_intent',
+      });
+    }
+    const amount = optionalInteger(params, 'amount');
+    const reason: DisputeReason | undefined = optionalEnum(params, 'reason', disputeReasons);
+    return actions.createDispute({ paymentIntent, amount, reason });
+  }
+  const close = /^\/_fake\/disputes\/([^/]+)\/close$/.exec(path);
+  if (method === 'POST' && close) {
+    rejectUnknown(params, closeParams);
+    const status = optionalEnum<Extract<DisputeStatus, 'won' | 'lost'>>(params, 'status', ['won', 'lost']);
+    if (!status) {
+      throw invalidParam('Missing required param: status (won or lost).', {
+        code: 'parameter_missing',
+        param: 'status',
+      });
+    }
+    return actions.closeDispute(decodeId(close[1], 'dispute', 'dispute'), status);
+  }
+  const resend = /^\/_fake\/events\/([^/]+)\/resend$/.exec(path);
+  if (method === 'POST' && resend) {
+    rejectUnknown(params, new Set());
+    const record = actions.startResend(decodeId(resend[1], 'event', 'id'));
+    return { id: record.event.id, object: 'event', type: record.event.type, delivery: record.delivery };
+  }
+  throw unrecognizedUrl(method, path);
+}
