@@ -108,7 +108,7 @@ describe('charging-session workflow on a real Temporal server and PostgreSQL', (
       .db('outbox')
       .whereIn('object_id', [input.sessionId, stored!.receipt.id])
       .pluck('type');
-    expect(outbox.sort()).toEqual(['receipt.issued', 'session.completed']);
+    expect(outbox.sort()).toEqual(['receipt.issued', 'session.completed', 'session.started']);
 
     const description = await stack.env.client.workflow.getHandle(workflowId).describe();
     expect(description.typedSearchAttributes.get(SESSION_STATUS)).toBe('completed');
