@@ -8,10 +8,12 @@ import {
   ownerEmails,
 } from '../db/repositories/webhookEndpoints';
 import {
+  afterAttempt,
+  type AttemptRecord,
   dueDeliveries,
   type DueDelivery,
   nextDueAt,
-  recordAttempt,
+  recordAttempts,
   type RetryPolicy,
 } from '../db/repositories/webhookDeliveries';
 import { type Mailer, sendOnce } from '../notifications/mailer';
@@ -34,6 +36,9 @@ export const DEFAULT_WEBHOOK_DELIVERY: WebhookDeliveryConfig = {
   concurrency: 16,
   batchSize: 500,
 };
+
+// Attempts are written in batches: one transaction per batch instead of one per delivery.
+const RECORD_BATCH = 100;
 
 export interface DeliveryRound {
   /** `more`: a full batch went out, call again at once. `disabled`: nothing to do until re-enabled. */
@@ -97,20 +102,29 @@ export function createWebhookActivities({ db, mailer, webhooks }: WebhookActivit
       let delivered = 0;
       let failed = 0;
       let lastError = '';
+      let unrecorded: AttemptRecord[] = [];
+      const flush = async () => {
+        const batch = unrecorded;
+        unrecorded = [];
+        await recordAttempts(db, batch);
+        Context.current().heartbeat();
+      };
       await inParallel(groups, config.concurrency, async (group: DueDelivery[]) => {
         for (const { delivery, event } of group) {
           const sent = await sendEvent(endpoint.url, event, secrets, config.timeoutMs);
-          const status = await recordAttempt(db, delivery, sent, config.retry);
-          Context.current().heartbeat();
+          const record = afterAttempt(delivery, sent, config.retry);
+          unrecorded.push(record);
+          if (unrecorded.length >= RECORD_BATCH) await flush();
           if (sent.succeeded) delivered++;
           else {
             failed++;
             lastError = sent.error ?? 'failed';
           }
           // A delivery that will be retried holds back the object's later events.
-          if (status === 'pending') break;
+          if (record.status === 'pending') break;
         }
       });
+      await flush();
       if (delivered > 0) await noteEndpointHealth(db, endpointId, true);
       else if (failed > 0) {
         const since = await noteEndpointHealth(db, endpointId, false);

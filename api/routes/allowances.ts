@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { appendAudit } from '../../db/repositories/auditLog';
 import { AllowanceStatus, getAllowanceStatus, setAllowance } from '../../db/repositories/allowances';
 import { getUser } from '../../db/repositories/users';
 import type { ResolvedDeps } from '../deps';
@@ -35,12 +36,26 @@ export function registerAllowanceRoutes(router: Router, deps: ResolvedDeps): voi
   // Replaces the allowance; a change applies to the current month too (its usage so far is kept).
   router.put(
     '/monthly-energy/users/:user_id/allowance',
-    write(deps, async ({ db, org, params, body: raw }) => {
+    write(deps, async ({ db, org, principal, params, body: raw }) => {
       const monthlyKwh = requiredDecimal(readBody(raw, ['monthly_kwh']), 'monthly_kwh', MONTHLY_KWH);
+      const now = new Date();
+      const before = await getAllowanceStatus(db, org.id, params.user_id, now);
       if (!(await setAllowance(db, org.id, params.user_id, monthlyKwh)))
         throw resourceMissing('user', params.user_id);
-      const status = await getAllowanceStatus(db, org.id, params.user_id, new Date());
-      return { status: 200, body: allowanceJson(status!) };
+      const after = allowanceJson((await getAllowanceStatus(db, org.id, params.user_id, now))!);
+      // The free kWh are what the driver's price depends on; setting the same amount again changes nothing.
+      if (before?.allowance_kwh !== after.allowance_kwh) {
+        await appendAudit(db, {
+          organizationId: org.id,
+          actor: { type: 'member', id: principal.memberId },
+          action: 'energy_allowance.set',
+          objectType: 'energy_allowance',
+          objectId: params.user_id,
+          before: before && allowanceJson(before),
+          after,
+        });
+      }
+      return { status: 200, body: after };
     }),
   );
 }

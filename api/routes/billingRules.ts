@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { appendAudit } from '../../db/repositories/auditLog';
 import {
   BillingRuleVersionRecord,
   createBillingRule,
@@ -98,13 +99,21 @@ const ruleDisabled = (id: string, at: Date) =>
 export function registerBillingRuleRoutes(router: Router, deps: ResolvedDeps): void {
   router.post(
     '/billing-rules',
-    write(deps, async ({ db, org, body: raw }) => {
+    write(deps, async ({ db, org, principal, body: raw }) => {
       const body = readBody(raw, FIELDS);
       for (const key of ['name', 'action'] as const) {
         if (body[key] === undefined || body[key] === null) throw missingParam(key);
       }
-      const rule = await createBillingRule(db, org.id, checkRule(body));
-      return { status: 201, body: ruleJson(rule) };
+      const rule = ruleJson(await createBillingRule(db, org.id, checkRule(body)));
+      await appendAudit(db, {
+        organizationId: org.id,
+        actor: { type: 'member', id: principal.memberId },
+        action: 'billing_rule.created',
+        objectType: 'billing_rule',
+        objectId: rule.id,
+        after: rule,
+      });
+      return { status: 201, body: rule };
     }),
   );
 
@@ -135,7 +144,7 @@ export function registerBillingRuleRoutes(router: Router, deps: ResolvedDeps): v
   // current version; null removes valid_from or valid_until.
   router.post(
     '/billing-rules/:id/versions',
-    write(deps, async ({ db, org, params, body: raw }) => {
+    write(deps, async ({ db, org, principal, params, body: raw }) => {
       const body = readBody(raw, FIELDS);
       for (const key of ['name', 'priority', 'stackable', 'conditions', 'action'] as const) {
         if (body[key] === null)
@@ -146,7 +155,18 @@ export function registerBillingRuleRoutes(router: Router, deps: ResolvedDeps): v
       const merged: Body = { ...inputOf(current.currentVersion), ...body };
       for (const key of ['valid_from', 'valid_until'] as const) if (merged[key] === null) delete merged[key];
       const result = await createBillingRuleVersion(db, org.id, current.id, checkRule(merged));
-      if ('version' in result) return { status: 201, body: versionJson(result.version) };
+      if ('version' in result) {
+        await appendAudit(db, {
+          organizationId: org.id,
+          actor: { type: 'member', id: principal.memberId },
+          action: 'billing_rule.updated',
+          objectType: 'billing_rule',
+          objectId: current.id,
+          before: ruleJson(current),
+          after: ruleJson((await getBillingRule(db, org.id, current.id))!),
+        });
+        return { status: 201, body: versionJson(result.version) };
+      }
       if (result.refused === 'disabled') throw ruleDisabled(current.id, result.disabledAt);
       throw resourceMissing('billing rule', params.id);
     }),
@@ -155,10 +175,23 @@ export function registerBillingRuleRoutes(router: Router, deps: ResolvedDeps): v
   // Final: a disabled rule applies to no session starting afterwards. Disabling again answers the same rule.
   router.post(
     '/billing-rules/:id/disable',
-    write(deps, async ({ db, org, params, body: raw }) => {
+    write(deps, async ({ db, org, principal, params, body: raw }) => {
       readBody(raw, []);
+      const before = await getBillingRule(db, org.id, params.id);
       const rule = await disableBillingRule(db, org.id, params.id);
-      if (!rule) throw resourceMissing('billing rule', params.id);
+      if (!before || !rule) throw resourceMissing('billing rule', params.id);
+      // Disabling again changes nothing, so it is not a second entry.
+      if (before.disabledAt === null) {
+        await appendAudit(db, {
+          organizationId: org.id,
+          actor: { type: 'member', id: principal.memberId },
+          action: 'billing_rule.deleted',
+          objectType: 'billing_rule',
+          objectId: rule.id,
+          before: ruleJson(before),
+          after: ruleJson(rule),
+        });
+      }
       return { status: 200, body: ruleJson(rule) };
     }),
   );

@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { appendAudit } from '../../db/repositories/auditLog';
 import { isUniqueViolation } from '../../db/repositories/errors';
 import {
   createPromotionalCode,
@@ -159,7 +160,7 @@ function toApiError(err: unknown, ids: { userId?: string; sessionId?: string }):
 export function registerPromotionRoutes(router: Router, deps: ResolvedDeps): void {
   router.post(
     '/promotional-codes',
-    write(deps, async ({ db, org, body: raw }) => {
+    write(deps, async ({ db, org, principal, body: raw }) => {
       const body = readBody(raw, [
         'code',
         'discount_type',
@@ -182,16 +183,26 @@ export function registerPromotionRoutes(router: Router, deps: ResolvedDeps): voi
       const taken = () => alreadyExists('code', `A promotional code '${code}' already exists.`);
       if (await findPromotionalCodeByCode(db, org.id, code)) throw taken();
       try {
-        const created = await createPromotionalCode(db, org.id, {
-          code,
-          discountType,
-          discountValue,
-          currency,
-          maxUses,
-          expiresAt,
-          allowMultipleUsesPerUser,
+        const created = codeJson(
+          await createPromotionalCode(db, org.id, {
+            code,
+            discountType,
+            discountValue,
+            currency,
+            maxUses,
+            expiresAt,
+            allowMultipleUsesPerUser,
+          }),
+        );
+        await appendAudit(db, {
+          organizationId: org.id,
+          actor: { type: 'member', id: principal.memberId },
+          action: 'promotional_code.created',
+          objectType: 'promotional_code',
+          objectId: created.id,
+          after: created,
         });
-        return { status: 201, body: codeJson(created) };
+        return { status: 201, body: created };
       } catch (err) {
         if (isUniqueViolation(err, PROMOTIONAL_CODE_UNIQUE)) throw taken();
         throw err;
@@ -220,10 +231,23 @@ export function registerPromotionRoutes(router: Router, deps: ResolvedDeps): voi
 
   router.post(
     '/promotional-codes/:id/deactivate',
-    write(deps, async ({ db, org, params, body: raw }) => {
+    write(deps, async ({ db, org, principal, params, body: raw }) => {
       readBody(raw, []);
+      const before = await getPromotionalCode(db, org.id, params.id);
       const code = await deactivatePromotionalCode(db, org.id, params.id);
-      if (!code) throw resourceMissing('promotional code', params.id);
+      if (!before || !code) throw resourceMissing('promotional code', params.id);
+      // Deactivating again changes nothing, so it is not a second entry.
+      if (before.active) {
+        await appendAudit(db, {
+          organizationId: org.id,
+          actor: { type: 'member', id: principal.memberId },
+          action: 'promotional_code.deactivated',
+          objectType: 'promotional_code',
+          objectId: code.id,
+          before: codeJson(before),
+          after: codeJson(code),
+        });
+      }
       return { status: 200, body: codeJson(code) };
     }),
   );

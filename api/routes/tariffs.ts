@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { appendAudit } from '../../db/repositories/auditLog';
 import {
   assignTariff,
   createTariff,
@@ -155,7 +156,7 @@ export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
 
   router.post(
     '/tariffs',
-    write(deps, async ({ db, org, body: raw }) => {
+    write(deps, async ({ db, org, principal, body: raw }) => {
       const body = readBody(raw, VERSION_FIELDS);
       const name = requiredString(body, 'name', { max: 200, trim: true });
       if (body.currency === undefined || body.currency === null) throw missingParam('currency');
@@ -165,7 +166,16 @@ export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
         ...readPrices(body, body.currency),
         validFrom: readValidFrom(body),
       };
-      return { status: 201, body: tariffJson(await createTariff(db, org.id, input)) };
+      const created = tariffJson(await createTariff(db, org.id, input));
+      await appendAudit(db, {
+        organizationId: org.id,
+        actor: { type: 'member', id: principal.memberId },
+        action: 'tariff.created',
+        objectType: 'tariff',
+        objectId: created.id,
+        after: created,
+      });
+      return { status: 201, body: created };
     }),
   );
 
@@ -189,7 +199,7 @@ export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
   // Editing a tariff: versions are immutable, so an edit is a new version (omitted name/currency carry over).
   router.post(
     '/tariffs/:id/versions',
-    write(deps, async ({ db, org, params, body: raw }) => {
+    write(deps, async ({ db, org, principal, params, body: raw }) => {
       const body = readBody(raw, VERSION_FIELDS);
       const name = readName(body);
       const currency = body.currency ?? undefined;
@@ -208,6 +218,15 @@ export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
         validFrom,
       });
       if (!version) throw resourceMissing('tariff', params.id);
+      await appendAudit(db, {
+        organizationId: org.id,
+        actor: { type: 'member', id: principal.memberId },
+        action: 'tariff.updated',
+        objectType: 'tariff',
+        objectId: tariff.id,
+        before: tariffJson(tariff),
+        after: tariffJson((await getTariff(db, org.id, tariff.id))!),
+      });
       return { status: 201, body: versionJson(version) };
     }),
   );
@@ -215,7 +234,7 @@ export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
   // One tariff per scope; assigning again replaces it (201 for a new assignment, 200 for a replaced one).
   router.post(
     '/tariffs/:id/assignments',
-    write(deps, async ({ db, org, params, body: raw }) => {
+    write(deps, async ({ db, org, principal, params, body: raw }) => {
       const body = readBody(raw, ['scope_type', 'scope_id']);
       const scopeType = requiredEnum(body, 'scope_type', SCOPE_TYPES);
       const scopeId = requiredString(body, 'scope_id', { max: 255 });
@@ -224,7 +243,22 @@ export function registerTariffRoutes(router: Router, deps: ResolvedDeps): void {
       if (!(await scopeExists(db, org.id, scopeType, scopeId))) {
         throw resourceMissing(scopeType.replace('_', ' '), scopeId, 'scope_id');
       }
-      const { assignment, created } = await assignTariff(db, org.id, tariff.id, { scopeType, scopeId });
+      const { assignment, created, previous } = await assignTariff(db, org.id, tariff.id, {
+        scopeType,
+        scopeId,
+      });
+      // Assigning the tariff the scope already has changes no price.
+      if (previous?.tariffId !== tariff.id) {
+        await appendAudit(db, {
+          organizationId: org.id,
+          actor: { type: 'member', id: principal.memberId },
+          action: 'tariff.assigned',
+          objectType: 'tariff_assignment',
+          objectId: assignment.id,
+          before: previous && assignmentJson(previous),
+          after: assignmentJson(assignment),
+        });
+      }
       return { status: created ? 201 : 200, body: assignmentJson(assignment) };
     }),
   );

@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { Knex } from 'knex';
+import { appendAudit } from '../../db/repositories/auditLog';
 import { isUniqueViolation } from '../../db/repositories/errors';
 import {
   createIdTag,
@@ -100,6 +101,28 @@ async function readTariffId(
   return tariffId;
 }
 
+/**
+ * A user type's own tariff prices its drivers' sessions ahead of the charge point's, so setting or clearing it
+ * is a tariff assignment for the audit log.
+ */
+async function auditUserTypeTariff(
+  db: Knex,
+  ctx: { org: { id: string }; principal: { memberId: string } },
+  before: UserType | undefined,
+  after: UserType,
+): Promise<void> {
+  if ((before?.tariffId ?? null) === after.tariffId) return;
+  await appendAudit(db, {
+    organizationId: ctx.org.id,
+    actor: { type: 'member', id: ctx.principal.memberId },
+    action: after.tariffId === null ? 'tariff.unassigned' : 'tariff.assigned',
+    objectType: 'user_type',
+    objectId: after.name,
+    before: before && userTypeJson(before),
+    after: userTypeJson(after),
+  });
+}
+
 /** Absent: undefined (keep); null: no membership; else the instant it ends. */
 function readMembership(body: Body): Date | null | undefined {
   return body.membership_valid_until === null ? null : optionalTimestamp(body, 'membership_valid_until');
@@ -108,7 +131,7 @@ function readMembership(body: Body): Date | null | undefined {
 export function registerUserRoutes(router: Router, deps: ResolvedDeps): void {
   router.post(
     '/user-types',
-    write(deps, async ({ db, org, body: raw }) => {
+    write(deps, async ({ db, org, principal, body: raw }) => {
       const body = readBody(raw, ['name', 'description', 'tariff_id']);
       const name = requiredString(body, 'name', USER_TYPE_NAME);
       const description = optionalString(body, 'description', { max: 500, trim: true }) ?? null;
@@ -117,6 +140,7 @@ export function registerUserRoutes(router: Router, deps: ResolvedDeps): void {
       if (await getUserType(db, org.id, name)) throw taken();
       try {
         const type = await createUserType(db, org.id, { name, description, tariffId });
+        await auditUserTypeTariff(db, { org, principal }, undefined, type);
         return { status: 201, body: userTypeJson(type) };
       } catch (err) {
         if (isUniqueViolation(err)) throw taken();
@@ -146,13 +170,15 @@ export function registerUserRoutes(router: Router, deps: ResolvedDeps): void {
   // The name is the user type's key (users and billing rules refer to it), so it cannot change.
   router.patch(
     '/user-types/:name',
-    write(deps, async ({ db, org, params, body: raw }) => {
+    write(deps, async ({ db, org, principal, params, body: raw }) => {
       const body = readBody(raw, ['description', 'tariff_id']);
       const description =
         body.description === null ? null : optionalString(body, 'description', { max: 500, trim: true });
       const tariffId = await readTariffId(db, org.id, body);
+      const before = await getUserType(db, org.id, params.name);
       const type = await updateUserType(db, org.id, params.name, { description, tariffId });
       if (!type) throw resourceMissing('user type', params.name);
+      await auditUserTypeTariff(db, { org, principal }, before, type);
       return { status: 200, body: userTypeJson(type) };
     }),
   );

@@ -23,6 +23,9 @@ export type AuditAction =
   | 'billing_rule.created'
   | 'billing_rule.updated'
   | 'billing_rule.deleted'
+  | 'promotional_code.created'
+  | 'promotional_code.deactivated'
+  | 'energy_allowance.set'
   | 'webhook_endpoint.secret_rotated';
 
 export interface Actor {

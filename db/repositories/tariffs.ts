@@ -311,14 +311,20 @@ export async function scopeExists(
 
 /**
  * One tariff per scope: assigning again replaces the scope's tariff. The caller checks that tariff and scope
- * belong to the organization. `created` tells a new assignment from a replaced one.
+ * belong to the organization. `created` tells a new assignment from a replaced one, `previous` is the
+ * assignment as it was before (for the audit log).
  */
 export async function assignTariff(
   db: Knex,
   organizationId: string,
   tariffId: string,
   scope: { scopeType: ScopeType; scopeId: string },
-): Promise<{ assignment: TariffAssignment; created: boolean }> {
+): Promise<{ assignment: TariffAssignment; created: boolean; previous?: TariffAssignment }> {
+  // Locked, so that a concurrent assignment to the scope cannot slip in between and go unreported.
+  const previous = await db<AssignmentRow>('tariff_assignments')
+    .where({ scope_type: scope.scopeType, scope_id: scope.scopeId })
+    .forUpdate()
+    .first();
   const result = await db.raw<{ rows: Array<AssignmentRow & { inserted: boolean }> }>(
     `INSERT INTO tariff_assignments (id, organization_id, tariff_id, scope_type, scope_id)
      VALUES (?, ?, ?, ?, ?)
@@ -327,7 +333,11 @@ export async function assignTariff(
     [newId('tas'), organizationId, tariffId, scope.scopeType, scope.scopeId],
   );
   const row = result.rows[0];
-  return { assignment: toAssignment(row), created: row.inserted };
+  return {
+    assignment: toAssignment(row),
+    created: row.inserted,
+    previous: previous && toAssignment(previous),
+  };
 }
 
 function strip(v: TariffVersionRecord): TariffVersion {

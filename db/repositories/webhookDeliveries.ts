@@ -154,39 +154,61 @@ export function backoffMs(attempts: number, policy: RetryPolicy): number {
   return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempts - 1));
 }
 
-/** Records one attempt and moves the delivery on; answers its new status. */
-export async function recordAttempt(
-  db: Knex,
-  delivery: DeliveryRow,
-  o: AttemptOutcome,
-  policy: RetryPolicy,
-): Promise<DeliveryStatus> {
-  const attempts = delivery.attempts + 1;
-  const next = new Date(o.at.getTime() + backoffMs(attempts, policy));
+export interface AttemptRecord {
+  delivery: DeliveryRow;
+  outcome: AttemptOutcome;
+  status: DeliveryStatus;
+  nextAttemptAt: Date;
+}
+
+/** Where one attempt leaves its delivery: delivered, retried after the backoff, or failed past its deadline. */
+export function afterAttempt(delivery: DeliveryRow, o: AttemptOutcome, policy: RetryPolicy): AttemptRecord {
+  const next = new Date(o.at.getTime() + backoffMs(delivery.attempts + 1, policy));
   const status: DeliveryStatus = o.succeeded
     ? 'delivered'
     : next.getTime() > new Date(delivery.deadline_at).getTime()
       ? 'failed'
       : 'pending';
+  return { delivery, outcome: o, status, nextAttemptAt: status === 'pending' ? next : o.at };
+}
+
+/**
+ * Records a round's attempts in one transaction. Until it commits a crash forgets them, and those events
+ * are sent again: receivers deduplicate by event id, so this costs a repeat, never a loss.
+ */
+export async function recordAttempts(db: Knex, records: AttemptRecord[]): Promise<void> {
+  if (records.length === 0) return;
   await db.transaction(async (trx) => {
-    await trx('webhook_attempts').insert({
-      delivery_id: delivery.id,
-      attempted_at: o.at,
-      outcome: o.succeeded ? 'succeeded' : 'failed',
-      response_code: o.responseCode,
-      latency_ms: o.latencyMs,
-      error: o.error,
-    });
-    await trx('webhook_deliveries')
-      .where({ id: delivery.id })
-      .update({
-        status,
-        attempts,
-        next_attempt_at: status === 'pending' ? next : o.at,
-        delivered_at: o.succeeded ? o.at : null,
-      });
+    await trx.batchInsert(
+      'webhook_attempts',
+      records.map(({ delivery, outcome: o }) => ({
+        delivery_id: delivery.id,
+        attempted_at: o.at,
+        outcome: o.succeeded ? 'succeeded' : 'failed',
+        response_code: o.responseCode,
+        latency_ms: o.latencyMs,
+        error: o.error,
+      })),
+      1000,
+    );
+    const rows = records.map((r) => [
+      r.delivery.id,
+      r.status,
+      r.nextAttemptAt.toISOString(),
+      r.outcome.succeeded ? r.outcome.at.toISOString() : null,
+    ]);
+    await trx.raw(
+      `UPDATE webhook_deliveries d SET status = v.status, attempts = d.attempts + 1,
+         next_attempt_at = v.next_at::timestamptz, delivered_at = v.delivered_at::timestamptz
+       FROM (SELECT * FROM jsonb_to_recordset(?::jsonb) AS x(id text, status text, next_at text, delivered_at text)) v
+       WHERE d.id = v.id`,
+      [
+        JSON.stringify(
+          rows.map(([id, status, next_at, delivered_at]) => ({ id, status, next_at, delivered_at })),
+        ),
+      ],
+    );
   });
-  return status;
 }
 
 /** When the endpoint's next pending delivery is due, if it has one. */

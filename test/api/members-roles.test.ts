@@ -51,16 +51,38 @@ function routes(): { method: string; path: string }[] {
 const SELF_SERVICE = new Set(['POST /members/x_1/api-keys', 'DELETE /api-keys/x_1']);
 // Reads only the deciders need: what waits for their decision.
 const DECIDERS_ONLY = new Set(['GET /exemptions/pending']);
+// Reads for accounting integrations: who changed which price is not for viewers.
+const ACCOUNTING_ONLY = new Set(['GET /audit-log']);
+// Named so that the sweep below cannot pass by not finding them. Several answer 503 without webhook delivery
+// configured (as here), but only after the role check.
+const WEBHOOK_AND_EVENT_ROUTES = [
+  'POST /webhook-endpoints',
+  'PATCH /webhook-endpoints/x_1',
+  'POST /webhook-endpoints/x_1/rotate-secret',
+  'POST /webhook-endpoints/x_1/ping',
+  'POST /webhook-endpoints/x_1/replays',
+  'GET /webhook-endpoints',
+  'GET /webhook-endpoints/x_1',
+  'GET /webhook-endpoints/x_1/deliveries',
+  'GET /webhook-endpoints/x_1/deliveries/x_1',
+  'GET /events',
+  'GET /events/x_1',
+  'GET /audit-log',
+];
 
 describe('roles on every route', () => {
   it('lets a viewer read everything and write nothing: 403 before any validation, nothing written', async () => {
     const all = routes();
     expect(all.length).toBeGreaterThan(40);
+    expect(all.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(WEBHOOK_AND_EVENT_ROUTES));
     const before = await tableCounts(h.db);
     for (const { method, path } of all) {
       const res = await keys.viewer(method, path, method === 'GET' ? {} : { body: { anything: 1 } });
-      if (DECIDERS_ONLY.has(`${method} ${path}`)) {
-        expect(res.status).toBe(403);
+      if (DECIDERS_ONLY.has(`${method} ${path}`) || ACCOUNTING_ONLY.has(`${method} ${path}`)) {
+        expect({ route: `${method} ${path}`, status: res.status }).toEqual({
+          route: `${method} ${path}`,
+          status: 403,
+        });
       } else if (method === 'GET') {
         expect({ route: `${method} ${path}`, status: res.status }).not.toEqual(
           expect.objectContaining({ status: 403 }),
@@ -72,6 +94,16 @@ describe('roles on every route', () => {
           code: 'role_not_allowed',
         });
       }
+    }
+    expect(await tableCounts(h.db)).toEqual(before);
+  });
+
+  it('lets a billing delegate past the role check of every webhook, event and audit-log route', async () => {
+    const before = await tableCounts(h.db);
+    for (const route of WEBHOOK_AND_EVENT_ROUTES) {
+      const [method, path] = route.split(' ');
+      const res = await keys.billing(method, path, method === 'GET' ? {} : { body: { anything: 1 } });
+      expect({ route, status: res.status }).not.toEqual(expect.objectContaining({ status: 403 }));
     }
     expect(await tableCounts(h.db)).toEqual(before);
   });
