@@ -1,3 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Stripe from 'stripe';
@@ -243,6 +247,15 @@ describe('accounting webhooks', () => {
         .where({ 'd.endpoint_id': broken.id });
       expect(attempts.length).toBeGreaterThan(1);
       expect(attempts.every((a) => a.response_code === 500)).toBe(true);
+      // The run that disabled it, replayed by today's code and kept for the replay test.
+      const run = stack.env.client.workflow.getHandle(`webhook-endpoint:${broken.id}`);
+      expect(await run.result()).toBe('disabled');
+      const history = await run.fetchHistory();
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history);
+      if (process.env.RECORD_HISTORY) {
+        const file = path.join(__dirname, '../replay/histories/webhook-endpoint-v1.json');
+        writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n');
+      }
       // The healthy endpoint is untouched.
       expect((await as('owner')('GET', `/webhook-endpoints/${endpointId}`)).body.status).toBe('enabled');
     } finally {
