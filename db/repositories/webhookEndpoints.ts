@@ -130,14 +130,12 @@ export async function updateEndpoint(trx: Knex, id: string, c: EndpointChange): 
 
 /** A failing endpoint is switched off; answers false when it was off already. */
 export async function disableFailingEndpoint(db: Knex, id: string, reason: string): Promise<boolean> {
-  const count = await db('webhook_endpoints')
-    .where({ id, status: 'enabled' })
-    .update({
-      status: 'disabled',
-      disabled_reason: reason,
-      disabled_at: db.fn.now(),
-      updated_at: db.fn.now(),
-    });
+  const count = await db('webhook_endpoints').where({ id, status: 'enabled' }).update({
+    status: 'disabled',
+    disabled_reason: reason,
+    disabled_at: db.fn.now(),
+    updated_at: db.fn.now(),
+  });
   return count === 1;
 }
 
