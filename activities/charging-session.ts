@@ -14,6 +14,8 @@ import { resolveTariffForSession } from '../db/repositories/tariffs';
 import { findPayerContext, findSession, markSessionOpened } from '../db/repositories/sessions';
 import { enqueueCommand } from '../db/repositories/chargePointCommands';
 import { getOrganization } from '../db/repositories/organizations';
+import { type OnLimit, resolveHoldPolicy } from '../db/repositories/holdPolicies';
+import { recordMovement } from '../db/repositories/paymentMovements';
 import { upsertPayment } from '../db/repositories/payments';
 import { completeSessionWithReceipt } from '../db/repositories/receipts';
 import type { ChargingSessionInput } from '../workflows/charging-session/messages';
@@ -32,6 +34,10 @@ export interface OpenedSession {
     customerId?: string;
     /** The organization's choice; absent in sessions opened before it existed, which means stop. */
     stopChargingIfDeclined?: boolean;
+    /** From the hold policy: raise the hold when the running cost reaches this share of it (percent). */
+    incrementAtPercent?: string;
+    /** From the hold policy: when the hold cannot grow, stop the session or charge the rest afterwards. */
+    onLimit?: OnLimit;
   };
 }
 
@@ -46,7 +52,14 @@ export interface AuthorizeInput {
 }
 
 export type AuthorizeOutcome =
-  | { status: 'authorized'; paymentId: string; amountAuthorized: string }
+  | {
+      status: 'authorized';
+      paymentId: string;
+      amountAuthorized: string;
+      /** Absent in histories recorded before increments existed. */
+      incremental?: boolean;
+      captureBefore?: string | null;
+    }
   | { status: 'declined'; code: string; message: string };
 
 export interface SettleInput {
@@ -126,7 +139,15 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         currency: tariff.currency,
         status: 'active',
       });
-      const canHold = payer.paymentMethodId && new Dec(payer.holdAmount).gt(0);
+      const policy = await resolveHoldPolicy(db, {
+        organizationId: input.organizationId,
+        chargePointId: input.chargePointId,
+        userType: payer.userType,
+      });
+      // A policy in another currency than the tariff's cannot be held: the charge point's amount applies.
+      const usable = policy && policy.currency === tariff.currency ? policy : undefined;
+      const holdAmount = usable?.amount ?? payer.holdAmount;
+      const canHold = payer.paymentMethodId && new Dec(holdAmount).gt(0);
       return {
         status: 'active',
         tariff,
@@ -140,12 +161,14 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         }),
         hold: canHold
           ? {
-              amount: payer.holdAmount,
+              amount: holdAmount,
               currency: tariff.currency,
               paymentMethodId: payer.paymentMethodId!,
               customerId: payer.paymentCustomerId ?? undefined,
               stopChargingIfDeclined: (await getOrganization(db, input.organizationId))
                 ?.stopChargingOnDeclinedHold,
+              incrementAtPercent: usable?.incrementAtPercent,
+              onLimit: usable?.onLimit,
             }
           : undefined,
       };
@@ -167,13 +190,29 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         provider: payments.name,
         currency: req.currency,
       };
+      const movement = {
+        organizationId: req.organizationId,
+        sessionId: req.sessionId,
+        kind: 'authorization' as const,
+        currency: req.currency,
+        idempotencyKey: req.idempotencyKey,
+      };
       if (result.outcome === 'declined') {
-        await upsertPayment(db, {
+        const payment = await upsertPayment(db, {
           ...base,
           providerPaymentId: result.paymentId ?? null,
           status: 'declined',
           failureCode: result.code,
           failureMessage: result.message,
+        });
+        await recordMovement(db, {
+          ...movement,
+          paymentId: payment.id,
+          status: 'declined',
+          amount: formatMoney(req.amount, req.currency),
+          amountMinor: toMinorUnits(req.amount, req.currency),
+          providerReference: result.paymentId ?? null,
+          detail: { code: result.code, message: result.message },
         });
         return { status: 'declined', code: result.code, message: result.message };
       }
@@ -181,13 +220,28 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         fromMinorUnits(result.amountCapturableMinor, req.currency),
         req.currency,
       );
-      await upsertPayment(db, {
+      const payment = await upsertPayment(db, {
         ...base,
         providerPaymentId: result.paymentId,
         status: 'authorized',
         amountAuthorized,
       });
-      return { status: 'authorized', paymentId: result.paymentId, amountAuthorized };
+      await recordMovement(db, {
+        ...movement,
+        paymentId: payment.id,
+        status: 'succeeded',
+        amount: amountAuthorized,
+        amountMinor: result.amountCapturableMinor,
+        providerReference: result.paymentId,
+        detail: { incremental: result.incrementalAuthorization, capture_before: result.captureBefore },
+      });
+      return {
+        status: 'authorized',
+        paymentId: result.paymentId,
+        amountAuthorized,
+        incremental: result.incrementalAuthorization,
+        captureBefore: result.captureBefore,
+      };
     },
 
     /** Captures what the session cost, up to the hold; a zero amount releases the hold instead. */
@@ -199,10 +253,26 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         provider: payments.name,
         currency: req.currency,
       };
+      const movement = {
+        organizationId: req.organizationId,
+        sessionId: req.sessionId,
+        currency: req.currency,
+        idempotencyKey: req.idempotencyKey,
+        providerReference: req.paymentId,
+      };
       if (due.lte(0)) {
         await payments.cancel({ paymentId: req.paymentId, idempotencyKey: req.idempotencyKey });
         const zero = formatMoney(0, req.currency);
-        await upsertPayment(db, { ...base, status: 'canceled', amountCaptured: zero });
+        const payment = await upsertPayment(db, { ...base, status: 'canceled', amountCaptured: zero });
+        // The hold goes back to the driver: a release, booked apart from refunds.
+        await recordMovement(db, {
+          ...movement,
+          paymentId: payment.id,
+          kind: 'release',
+          status: 'succeeded',
+          amount: formatMoney(req.amountAuthorized, req.currency),
+          amountMinor: toMinorUnits(req.amountAuthorized, req.currency),
+        });
         return { status: 'canceled', amountCaptured: zero };
       }
       const captured = await payments.capture({
@@ -214,7 +284,18 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         fromMinorUnits(captured.amountCapturedMinor, req.currency),
         req.currency,
       );
-      await upsertPayment(db, { ...base, status: 'captured', amountCaptured });
+      const payment = await upsertPayment(db, { ...base, status: 'captured', amountCaptured });
+      await recordMovement(db, {
+        ...movement,
+        paymentId: payment.id,
+        kind: 'capture',
+        status: 'succeeded',
+        amount: amountCaptured,
+        amountMinor: captured.amountCapturedMinor,
+        detail: {
+          released_minor: toMinorUnits(req.amountAuthorized, req.currency) - captured.amountCapturedMinor,
+        },
+      });
       return { status: 'captured', amountCaptured };
     },
 

@@ -9,6 +9,7 @@ import { createInvoiceActivities } from './invoice';
 import { createMonthlyRunActivities } from './monthly-run';
 import { createPayoutActivities } from './payout';
 import { createReconciliationActivities } from './reconciliation';
+import { createSessionPaymentActivities } from './session-payments';
 import { createWebhookActivities, type WebhookDeliveryConfig } from './webhook-delivery';
 
 export interface ActivityDeps {
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMonthlyRunActivities(deps),
     ...createPayoutActivities(deps),
     ...createReconciliationActivities(deps),
+    ...createSessionPaymentActivities(deps),
     ...createWebhookActivities(deps),
   };
 }

@@ -131,6 +131,9 @@ export function createInvoiceActivities({ db, payments, mailer, seller, paymentT
           paymentMethodId: org.paymentMethodId,
           customerId: org.paymentCustomerId ?? undefined,
           idempotencyKey: `invoice:${invoiceId}:authorize`,
+          // The organization's saved method is charged as a merchant-initiated payment, with nobody present.
+          saveForOffSession: false,
+          incrementalAuthorization: false,
           description: `Invoice ${inv.number}`,
           metadata: { invoice_id: invoiceId, organization_id: org.id },
         });

@@ -14,6 +14,7 @@ import { registerReconciliationRoutes } from './routes/reconciliations';
 import { registerMemberRoutes } from './routes/members';
 import { registerOrganizationRoutes } from './routes/organizations';
 import { registerOrphanSessionRoutes } from './routes/orphanSessions';
+import { registerPaymentRoutes } from './routes/payments';
 import { registerPromotionRoutes } from './routes/promotions';
 import { registerProviderWebhookRoutes } from './routes/provider-webhooks';
 import { registerEventRoutes } from './routes/events';
@@ -118,6 +119,7 @@ export function createApp(deps: AppDeps): express.Express {
     schedules: deps.schedules,
     webhooks: deps.webhooks,
     providerRecords: deps.providerRecords,
+    payments: deps.payments,
   };
   const app = express();
   app.disable('x-powered-by');
@@ -166,6 +168,7 @@ export function apiRouter(resolved: ResolvedDeps): express.Router {
   registerReceiptRoutes(api, resolved);
   registerWebhookEndpointRoutes(api, resolved);
   registerEventRoutes(api, resolved);
+  registerPaymentRoutes(api, resolved);
   registerReconciliationRoutes(api, resolved);
   registerChargePointCommandRoutes(api, resolved);
   registerOrphanSessionRoutes(api, resolved);

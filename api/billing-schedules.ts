@@ -109,6 +109,29 @@ export async function ensureReconciliationSchedule(
   }
 }
 
+export const HOLD_SWEEP_SCHEDULE_ID = 'hold-sweep';
+
+/** One schedule for the platform: every 15 minutes, holds that outlived their session are released. */
+export async function ensureHoldSweepSchedule(client: Client, opts: { taskQueue: string }): Promise<void> {
+  try {
+    await client.schedule.create({
+      scheduleId: HOLD_SWEEP_SCHEDULE_ID,
+      spec: { intervals: [{ every: '15 minutes' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'holdSweep',
+        workflowId: HOLD_SWEEP_SCHEDULE_ID,
+        taskQueue: opts.taskQueue,
+        args: [{}],
+        typedSearchAttributes: [{ key: BILLING_KIND, value: 'hold-sweep' }],
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '15 minutes' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+}
+
 /** Every organization's schedule; run at start-up, so a new deployment or a new organization gets one. */
 export async function ensureAllBillingSchedules(
   client: Client,
@@ -120,6 +143,7 @@ export async function ensureAllBillingSchedules(
     await ensureBillingSchedule(client, { id: org.id, timeZone: org.time_zone }, opts);
     await ensureReconciliationSchedule(client, { id: org.id, timeZone: org.time_zone }, opts);
   }
+  await ensureHoldSweepSchedule(client, opts);
   return orgs.length;
 }
 

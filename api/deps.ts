@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../config/logger';
+import type { PaymentProvider } from '../payments/port';
 import type { ProviderRecords } from '../payments/provider-records';
 import type { WebhookControl } from './webhook-control';
 import type { Party } from '../documents/billing-document';
@@ -43,6 +44,8 @@ export interface AppDeps {
   webhooks?: WebhookControl;
   /** Verifies payment-provider webhooks; without it the provider's webhook route answers 503. */
   providerRecords?: ProviderRecords;
+  /** Charges a driver's debt on request; without it POST /debts/{id}/pay answers 503. */
+  payments?: PaymentProvider;
 }
 
 export interface ScheduleControl {
@@ -65,4 +68,5 @@ export interface ResolvedDeps {
   schedules?: ScheduleControl;
   webhooks?: WebhookControl;
   providerRecords?: ProviderRecords;
+  payments?: PaymentProvider;
 }

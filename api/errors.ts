@@ -1,6 +1,7 @@
 // Stripe-style error types: the client can branch on `type` and `code` and show `message`; `param` names the
 // offending field so a form can highlight it.
-export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'api_error';
+export type ErrorType =
+  'invalid_request_error' | 'authentication_error' | 'permission_error' | 'card_error' | 'api_error';
 
 export interface ErrorBody {
   error: { type: ErrorType; code: string; message: string; param: string | null };

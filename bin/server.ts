@@ -21,8 +21,9 @@ import { createPayoutWorkflows } from '../api/payout-workflows';
 import { createWebhookControl } from '../api/webhook-control';
 import { DEFAULT_WEBHOOK_DELIVERY } from '../activities/webhook-delivery';
 import type { RetryPolicy } from '../db/repositories/webhookDeliveries';
+import type { PaymentProvider } from '../payments/port';
 import type { ProviderRecords } from '../payments/provider-records';
-import { createStripeClient } from '../payments/stripe-adapter';
+import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
 import { createStripeRecords } from '../payments/stripe-records';
 import { createOutboxRelay } from '../webhooks/outbox-relay';
 import { createReconciliationWorkflows } from '../api/reconciliation-workflows';
@@ -47,6 +48,8 @@ export interface ServerDeps {
   webhooks?: { retry: RetryPolicy; timeoutMs: number };
   /** Verifies the payment provider's webhooks. */
   providerRecords?: ProviderRecords;
+  /** Charges drivers' debts when they pay them through the API. */
+  payments?: PaymentProvider;
 }
 
 export interface RunningServer {
@@ -95,6 +98,7 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
     schedules: { backfill: (org, from, to) => backfillBillingSchedule(deps.client, org, from, to) },
     webhooks: createWebhookControl(deps.client, { taskQueue: deps.taskQueue, ...webhookTimings }),
     providerRecords: deps.providerRecords,
+    payments: deps.payments,
   });
   // Each organization's monthly schedule; an organization created later gets its schedule at the next start.
   try {
@@ -165,6 +169,7 @@ async function main(): Promise<void> {
   if (process.env.MIGRATE_ON_START === 'true') await migrateLatest(db);
   const connection = await Connection.connect({ address: config.temporalAddress ?? '127.0.0.1:7233' });
   const client = new Client({ connection, namespace: config.temporalNamespace });
+  const stripe = createStripeClient({ secretKey: config.stripeSecretKey, apiBase: config.stripeApiBase });
   const server = await startBillingServer({
     db,
     client,
@@ -177,10 +182,8 @@ async function main(): Promise<void> {
     invoiceGraceSeconds: config.invoiceGraceSeconds,
     seller: config.seller,
     webhooks: config.webhooks,
-    providerRecords: createStripeRecords(
-      createStripeClient({ secretKey: config.stripeSecretKey, apiBase: config.stripeApiBase }),
-      { webhookSecret: config.stripeWebhookSecret },
-    ),
+    providerRecords: createStripeRecords(stripe, { webhookSecret: config.stripeWebhookSecret }),
+    payments: createStripeProvider(stripe),
   });
   logger.info('server listening', { api: server.apiUrl, ocpp: server.ocppUrl });
   onShutdown(async () => {

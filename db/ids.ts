@@ -55,7 +55,10 @@ export type IdPrefix =
   | 're'
   | 'dp'
   | 'recon'
-  | 'aud';
+  | 'aud'
+  | 'hp'
+  | 'mv'
+  | 'debt';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

@@ -17,6 +17,7 @@ import * as revenueSharing from './migrations/014_revenue_sharing';
 import * as eventsWebhooks from './migrations/015_events_webhooks';
 import * as reconciliation from './migrations/016_reconciliation';
 import * as auditLog from './migrations/017_audit_log';
+import * as paymentMovements from './migrations/018_payment_movements';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -40,6 +41,7 @@ const migrations: Record<string, Knex.Migration> = {
   '015_events_webhooks': eventsWebhooks,
   '016_reconciliation': reconciliation,
   '017_audit_log': auditLog,
+  '018_payment_movements': paymentMovements,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

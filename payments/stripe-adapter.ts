@@ -1,16 +1,13 @@
 // The Stripe implementation of the payment-provider port, on PaymentIntents with manual capture: a session
-// places a hold when it starts and captures the priced amount (or cancels the hold) when it ends. Payouts to
-// revenue-sharing parties are Stripe Connect transfers.
+// places a hold when it starts, raises it while charging, and captures the priced amount (or releases the
+// hold) when it ends (stripe-holds.ts); a difference the hold could not cover is charged off-session to the
+// saved card. Payouts to revenue-sharing parties are Stripe Connect transfers.
 import Stripe from 'stripe';
 import { type Logger, logger as rootLogger } from '../config/logger';
 import {
   assertMinorUnits,
-  type AuthorizeRequest,
-  type AuthorizeResult,
-  type CancelRequest,
-  type CancelResult,
-  type CaptureRequest,
-  type CaptureResult,
+  type OffSessionChargeRequest,
+  type OffSessionChargeResult,
   type PaymentProvider,
   PaymentRejectedError,
   type RefundReason,
@@ -19,6 +16,16 @@ import {
   type TransferRequest,
   type TransferResult,
 } from './port';
+import {
+  declineOf,
+  intentOf,
+  isAuthenticationRequired,
+  requireIdempotencyKey,
+  requireText,
+  stripeCurrency,
+  toPortError,
+} from './stripe-errors';
+import { createStripeHolds } from './stripe-holds';
 
 export interface StripeClientOptions {
   secretKey: string;
@@ -33,8 +40,6 @@ export interface StripeProviderOptions {
 
 // Well under a Temporal activity's start-to-close timeout, so a hung call fails the attempt, not the activity.
 const DEFAULT_TIMEOUT_MS = 20_000;
-// Stripe's documented maximum idempotency key length.
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 const REFUND_REASONS: readonly RefundReason[] = ['requested_by_customer', 'duplicate', 'fraudulent'];
 
 type Endpoint = Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol'>;
@@ -82,185 +87,66 @@ export function createStripeClient(options: StripeClientOptions): Stripe {
   });
 }
 
-function requireText(field: string, value: string, maxLength = Infinity): void {
-  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
-    throw new PaymentRejectedError(
-      'invalid_request',
-      `${field} must be a non-empty string of at most ${maxLength} characters`,
-    );
-  }
-}
-
-function stripeCurrency(currency: string): string {
-  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency)) {
-    throw new PaymentRejectedError(
-      'invalid_currency',
-      `currency must be a 3-letter ISO 4217 code, got ${String(currency)}`,
-    );
-  }
-  return currency.toLowerCase();
-}
-
-/**
- * Whether retrying the same request (same idempotency key) can succeed: network trouble, Stripe-side
- * errors, throttling, a concurrent request holding the key (409) or the object's lock.
- */
-function isTransient(err: Stripe.errors.StripeError): boolean {
-  if (
-    err instanceof Stripe.errors.StripeConnectionError ||
-    err instanceof Stripe.errors.StripeAPIError ||
-    err instanceof Stripe.errors.StripeRateLimitError
-  ) {
-    return true;
-  }
-  if (err.headers?.['stripe-should-retry'] === 'true') return true;
-  const status = err.statusCode;
-  return (
-    status === undefined || status >= 500 || status === 429 || status === 409 || err.code === 'lock_timeout'
-  );
-}
-
-/**
- * Translates an SDK failure into the port's contract: transient trouble becomes a plain Error, which the
- * Temporal activity retries; a refusal becomes PaymentRejectedError, which it must not retry.
- */
-function toPortError(err: unknown, operation: string, log: Logger): Error {
-  if (!(err instanceof Stripe.errors.StripeError)) return err instanceof Error ? err : new Error(String(err));
-  const detail = {
-    operation,
-    status: err.statusCode,
-    code: err.code,
-    type: err.type,
-    requestId: err.requestId,
-  };
-  if (isTransient(err)) {
-    log.warn('stripe call failed, retryable', detail);
-    const status = err.statusCode ? ` (HTTP ${err.statusCode})` : '';
-    return new Error(`Stripe ${operation} failed${status}: ${err.message}`, { cause: err });
-  }
-  log.warn('stripe refused the request', detail);
-  const code = err.code || err.decline_code || err.rawType || err.type;
-  return new PaymentRejectedError(code, `Stripe refused ${operation}: ${err.message}`, err.statusCode);
-}
-
-/** The PaymentIntent Stripe attaches to an error about one, when it did. */
-function intentOf(err: unknown): Stripe.PaymentIntent | undefined {
-  return err instanceof Stripe.errors.StripeError ? err.payment_intent : undefined;
-}
-
 export function createStripeProvider(stripe: Stripe, options: StripeProviderOptions = {}): PaymentProvider {
   const log = (options.logger ?? rootLogger).child({ component: 'payments.stripe' });
 
-  async function authorize(r: AuthorizeRequest): Promise<AuthorizeResult> {
-    assertMinorUnits('amountMinor', r.amountMinor, 1);
-    const currency = stripeCurrency(r.currency);
+  const holds = createStripeHolds(stripe, log);
+
+  // A saved card charged without the driver, captured at once: the difference the hold could not cover.
+  async function chargeOffSession(r: OffSessionChargeRequest): Promise<OffSessionChargeResult> {
+    requireText('customerId', r.customerId);
     requireText('paymentMethodId', r.paymentMethodId);
-    requireText('idempotencyKey', r.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH);
+    requireIdempotencyKey(r.idempotencyKey);
+    assertMinorUnits('amountMinor', r.amountMinor, 1);
     const params: Stripe.PaymentIntentCreateParams = {
       amount: r.amountMinor,
-      currency,
+      currency: stripeCurrency(r.currency),
+      customer: r.customerId,
       payment_method: r.paymentMethodId,
-      capture_method: 'manual',
+      capture_method: 'automatic',
       confirm: true,
       off_session: true,
-      // Off-session there is no customer to redirect, and Stripe only confirms without a return_url once
-      // redirect-based methods are ruled out.
       automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-      ...(r.customerId ? { customer: r.customerId } : {}),
       ...(r.description ? { description: r.description } : {}),
       ...(r.metadata ? { metadata: r.metadata } : {}),
     };
     try {
       const intent = await stripe.paymentIntents.create(params, { idempotencyKey: r.idempotencyKey });
-      if (intent.status === 'requires_capture') {
-        log.info('payment authorized', {
-          paymentId: intent.id,
-          amountMinor: intent.amount_capturable,
-          currency,
-        });
-        return {
-          outcome: 'authorized',
-          paymentId: intent.id,
-          amountCapturableMinor: intent.amount_capturable,
-        };
+      if (intent.status === 'succeeded' || intent.status === 'processing') {
+        // Cards settle synchronously; `processing` belongs to methods that confirm later, and Stripe then
+        // reports the result by webhook.
+        log.info('charged off-session', { paymentId: intent.id, amountMinor: intent.amount });
+        return { outcome: 'charged', paymentId: intent.id, amountMinor: intent.amount };
       }
-      // Created but not holding funds (e.g. the card wants 3-D Secure, which off-session cannot do).
       const failure = intent.last_payment_error;
-      const code = failure?.decline_code || failure?.code || intent.status;
-      log.info('payment not authorized', { paymentId: intent.id, status: intent.status, code });
+      const needsCustomer = intent.status === 'requires_action';
+      const code = needsCustomer
+        ? 'authentication_required'
+        : failure?.decline_code || failure?.code || intent.status;
+      log.info('off-session charge not completed', { paymentId: intent.id, status: intent.status, code });
       return {
-        outcome: 'declined',
+        outcome: isAuthenticationRequired(code) ? 'authentication_required' : 'declined',
         paymentId: intent.id,
         code,
-        message: failure?.message ?? `PaymentIntent is ${intent.status}, not requires_capture`,
+        message: needsCustomer
+          ? 'The card issuer requires the cardholder to authenticate this payment.'
+          : (failure?.message ?? `PaymentIntent is ${intent.status}, not succeeded`),
       };
     } catch (err) {
-      if (err instanceof Stripe.errors.StripeCardError) {
-        const code = err.decline_code || err.code || 'card_declined';
-        log.info('payment declined', { paymentId: err.payment_intent?.id, code, requestId: err.requestId });
-        return { outcome: 'declined', paymentId: err.payment_intent?.id, code, message: err.message };
+      const decline = declineOf(err);
+      if (decline) {
+        const paymentId = intentOf(err)?.id;
+        const outcome = isAuthenticationRequired(decline.code) ? 'authentication_required' : 'declined';
+        log.info('off-session charge declined', { paymentId, code: decline.code, outcome });
+        return { outcome, paymentId, ...decline };
       }
-      throw toPortError(err, 'authorize', log);
-    }
-  }
-
-  async function capture(r: CaptureRequest): Promise<CaptureResult> {
-    requireText('paymentId', r.paymentId);
-    requireText('idempotencyKey', r.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH);
-    // Stripe refuses a zero capture; releasing the whole hold is cancel().
-    assertMinorUnits('amountMinor', r.amountMinor, 1);
-    try {
-      const intent = await stripe.paymentIntents.capture(
-        r.paymentId,
-        { amount_to_capture: r.amountMinor },
-        { idempotencyKey: r.idempotencyKey },
-      );
-      log.info('payment captured', { paymentId: intent.id, amountMinor: intent.amount_received });
-      return { paymentId: intent.id, amountCapturedMinor: intent.amount_received, status: 'captured' };
-    } catch (err) {
-      // Idempotency keys cover retries; this covers a capture repeated under a new key (a reset workflow,
-      // a replayed job). Capturing the same amount again is the same business act, so report it done.
-      const intent = intentOf(err);
-      if (
-        intent?.id === r.paymentId &&
-        intent.status === 'succeeded' &&
-        intent.amount_received === r.amountMinor
-      ) {
-        log.info('payment was already captured', {
-          paymentId: intent.id,
-          amountMinor: intent.amount_received,
-        });
-        return { paymentId: intent.id, amountCapturedMinor: intent.amount_received, status: 'captured' };
-      }
-      throw toPortError(err, 'capture', log);
-    }
-  }
-
-  async function cancel(r: CancelRequest): Promise<CancelResult> {
-    requireText('paymentId', r.paymentId);
-    requireText('idempotencyKey', r.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH);
-    try {
-      const intent = await stripe.paymentIntents.cancel(
-        r.paymentId,
-        {},
-        { idempotencyKey: r.idempotencyKey },
-      );
-      log.info('payment canceled', { paymentId: intent.id });
-      return { paymentId: intent.id, status: 'canceled' };
-    } catch (err) {
-      // Same reasoning as capture: the hold is released, which is all the caller asked for.
-      const intent = intentOf(err);
-      if (intent?.id === r.paymentId && intent.status === 'canceled') {
-        log.info('payment was already canceled', { paymentId: intent.id });
-        return { paymentId: intent.id, status: 'canceled' };
-      }
-      throw toPortError(err, 'cancel', log);
+      throw toPortError(err, 'off-session charge', log);
     }
   }
 
   async function refund(r: RefundRequest): Promise<RefundResult> {
     requireText('paymentId', r.paymentId);
-    requireText('idempotencyKey', r.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH);
+    requireIdempotencyKey(r.idempotencyKey);
     assertMinorUnits('amountMinor', r.amountMinor, 1);
     if (r.reason !== undefined && !REFUND_REASONS.includes(r.reason)) {
       throw new PaymentRejectedError(
@@ -308,7 +194,7 @@ export function createStripeProvider(stripe: Stripe, options: StripeProviderOpti
   // Stripe Connect "separate charges and transfers": the platform's balance pays the connected account.
   async function transfer(r: TransferRequest): Promise<TransferResult> {
     requireText('destinationAccountId', r.destinationAccountId);
-    requireText('idempotencyKey', r.idempotencyKey, MAX_IDEMPOTENCY_KEY_LENGTH);
+    requireIdempotencyKey(r.idempotencyKey);
     assertMinorUnits('amountMinor', r.amountMinor, 1);
     const params: Stripe.TransferCreateParams = {
       amount: r.amountMinor,
@@ -332,5 +218,16 @@ export function createStripeProvider(stripe: Stripe, options: StripeProviderOpti
     return { transferId: created.id, amountMinor: created.amount };
   }
 
-  return { name: 'stripe', authorize, capture, cancel, refund, transfer };
+  return {
+    name: 'stripe',
+    capabilities: holds.capabilities,
+    authorize: holds.authorize,
+    increment: holds.increment,
+    capture: holds.capture,
+    release: holds.release,
+    cancel: holds.release,
+    chargeOffSession,
+    refund,
+    transfer,
+  };
 }

@@ -6,3 +6,4 @@ export { monthlyBilling } from './monthly-billing/workflow';
 export { payout } from './payout/workflow';
 export { dailyReconciliation, reconciliation } from './reconciliation/workflow';
 export { webhookEndpoint } from './webhook-endpoint/workflow';
+export { holdSweep } from './hold-sweep/workflow';

@@ -26,7 +26,10 @@ export type AuditAction =
   | 'promotional_code.created'
   | 'promotional_code.deactivated'
   | 'energy_allowance.set'
-  | 'webhook_endpoint.secret_rotated';
+  | 'webhook_endpoint.secret_rotated'
+  | 'hold_policy.set'
+  | 'hold_policy.deleted'
+  | 'debt.paid';
 
 export interface Actor {
   type: 'member' | 'system' | 'provider';

@@ -103,3 +103,15 @@ export async function findPaymentByProviderId(
 ): Promise<PaymentRow | undefined> {
   return db<PaymentRow>('payments').where({ provider_payment_id: providerPaymentId }).first();
 }
+
+/** Holds still authorized whose session ended more than `olderThanMs` ago. */
+export async function strayHolds(db: Knex, olderThanMs: number): Promise<PaymentRow[]> {
+  return db('payments as p')
+    .join('charging_sessions as s', 's.id', 'p.session_id')
+    .where('p.status', 'authorized')
+    .whereNotNull('p.provider_payment_id')
+    .whereIn('s.status', ['completed', 'unbilled'])
+    .where('s.updated_at', '<', new Date(Date.now() - olderThanMs))
+    .select('p.*')
+    .limit(500);
+}

@@ -22,6 +22,8 @@ export interface Entitlement {
   paymentReady: boolean;
   /** Charge points where a session of this tag is still starting or active. */
   liveAt: string[];
+  /** The driver owes a session's difference that could not be charged: refused until it is paid. */
+  openDebt: boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ interface Row {
   membership_valid_until: Date | null;
   payment_method_id: string | null;
   live_at: string[] | null;
+  open_debt: boolean;
 }
 
 const toEntitlement = (r: Row): Entitlement => ({
@@ -66,6 +69,7 @@ const toEntitlement = (r: Row): Entitlement => ({
   membershipValidUntil: r.membership_valid_until,
   paymentReady: r.payment_method_id !== null,
   liveAt: r.live_at ?? [],
+  openDebt: r.open_debt,
 });
 
 function entitlementQuery(db: Knex) {
@@ -87,13 +91,17 @@ function entitlementQuery(db: Knex) {
       'users.membership_valid_until',
       'users.payment_method_id',
       db.raw('live.charge_points AS live_at'),
+      db.raw(
+        "EXISTS (SELECT 1 FROM debts WHERE debts.user_id = users.id AND debts.status = 'open') AS open_debt",
+      ),
     );
 }
 
 export function toIdTagInfo(e: Entitlement | undefined, at: TagCheck, now: Date): IdTagInfo {
   if (!e || e.organizationId !== at.organizationId) return { status: 'Invalid' };
   const expiryDate = e.expiresAt?.toISOString();
-  if (e.blocked) return { status: 'Blocked', expiryDate };
+  // OCPP 1.6 has no status for "owes money"; Blocked is what a charge point shows as refused by the CSMS.
+  if (e.blocked || e.openDebt) return { status: 'Blocked', expiryDate };
   if (e.expiresAt && e.expiresAt <= now) return { status: 'Expired', expiryDate };
   if (at.concurrency && e.liveAt.some((cp) => cp !== at.chargePointId)) {
     return { status: 'ConcurrentTx', expiryDate };

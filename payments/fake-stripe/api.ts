@@ -2,6 +2,7 @@
 import { type Logger } from '../../config/logger';
 import { type FakeBalanceTransaction } from './balance-transactions';
 import { type FakeCharge } from './charges';
+import { type DeclineRule } from './declines';
 import { type DisputeReason, type FakeDispute } from './disputes';
 import { type FakeEventRecord, type WebhookDelivery } from './events';
 import { type FailureRule } from './failure-injection';
@@ -21,6 +22,11 @@ export interface FakeStripeOptions {
   webhookRetry?: WebhookRetryOptions;
   /** Processing and dispute fees; default 1.4 % + 25 minor units per capture, 1500 per dispute. */
   fees?: Partial<FeeSchedule>;
+  /**
+   * How long a hold lasts before it must be captured (`capture_before` on its charge); default 7 days, as
+   * for most online card authorizations on Stripe. See also setHoldLifetime and expireHold.
+   */
+  holdLifetimeMs?: number;
 }
 
 export interface RecordedRequest {
@@ -74,12 +80,33 @@ export interface FakeStripe {
   webhooksIdle(): Promise<void>;
   /** Objects and events made from now on get this `created` time; undefined goes back to the real clock. */
   setNow(at: Date | undefined): void;
+  /**
+   * The next matching requests fail at the HTTP level before the fake acts (5xx, 429), or act and answer
+   * late (status < 400 with `delayMs`, a timeout on the client). `operation` targets a kind of call,
+   * `paymentIntent` one intent's capture, increment or cancel.
+   */
   failNext(rule: FailureRule): void;
+  /**
+   * The card network declines the next matching hold, increment or off-session charge (also
+   * `POST /_fake/declines` with on, payment_intent, payment_method, customer, decline_code, count).
+   */
+  declineNext(rule: DeclineRule): void;
+  /**
+   * A hold's deadline becomes now (also `POST /_fake/payment_intents/{id}/expire`): the next capture fails
+   * with charge_expired_for_capture and the intent is canceled (`payment_intent.canceled`); any other request
+   * naming it finds it canceled.
+   */
+  expireHold(paymentIntentId: string): FakePaymentIntent;
+  /** Holds placed from now on last this long; undefined restores the start option (also `/_fake/hold_lifetime`). */
+  setHoldLifetime(ms: number | undefined): void;
+  /** Increment attempts made on an intent so far, declines included (Stripe allows 10). */
+  incrementAttempts(paymentIntentId: string): number;
   /** Every request handled so far, in the order the fake acted on them: what actually went over the wire. */
   requests(): RecordedRequest[];
   /**
-   * Forgets every object, event, idempotency key, failure rule and recorded request, abandons webhook
-   * deliveries under way, and goes back to the real clock and the webhook endpoint it was started with.
+   * Forgets every object, event, idempotency key, failure and decline rule and recorded request, abandons
+   * webhook deliveries under way, and goes back to the real clock and the webhook endpoint and hold lifetime
+   * it was started with.
    */
   reset(): void;
 }

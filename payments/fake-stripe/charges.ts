@@ -8,6 +8,25 @@ import { optionalString, rejectUnknown } from './params';
 import { type FakePaymentIntent } from './payment-intents';
 import { noSuchObject } from './stripe-error';
 
+type FeatureStatus = 'available' | 'unavailable';
+
+/** `payment_method_details.card`: where Stripe reports the hold's deadline and what the card offers. */
+export interface FakeCardDetails {
+  brand: string;
+  last4: string;
+  funding: string;
+  country: string;
+  exp_month: number;
+  exp_year: number;
+  network: string;
+  /** Manual capture only: the unix time the hold must be captured before. */
+  capture_before?: number;
+  incremental_authorization: { status: FeatureStatus };
+  multicapture: { status: FeatureStatus };
+  overcapture: { status: FeatureStatus; maximum_amount_capturable: number };
+  extended_authorization: { status: 'enabled' | 'disabled' };
+}
+
 export interface FakeCharge {
   id: string;
   object: 'charge';
@@ -29,6 +48,7 @@ export interface FakeCharge {
   paid: boolean;
   payment_intent: string;
   payment_method: string | null;
+  payment_method_details: { type: 'card'; card: FakeCardDetails };
   /** True once everything captured has been refunded. */
   refunded: boolean;
   status: 'succeeded' | 'failed';
@@ -64,7 +84,7 @@ export class ChargeStore {
    * The charge a confirmation made: failed when the intent carries a decline, otherwise a successful
    * authorization that is not captured yet (automatic capture books it right after, as on Stripe).
    */
-  confirm(intent: FakePaymentIntent, paymentMethod: string): FakeCharge {
+  confirm(intent: FakePaymentIntent, paymentMethod: string, card: FakeCardDetails): FakeCharge {
     const decline = intent.last_payment_error;
     const charge: FakeCharge = {
       id: stripeId('ch'),
@@ -93,6 +113,7 @@ export class ChargeStore {
       paid: !decline,
       payment_intent: intent.id,
       payment_method: paymentMethod,
+      payment_method_details: { type: 'card', card: structuredClone(card) },
       refunded: false,
       status: decline ? 'failed' : 'succeeded',
     };
@@ -100,11 +121,27 @@ export class ChargeStore {
     return snapshot(charge);
   }
 
-  capture(id: string, amount: number, balanceTransaction: string): FakeCharge {
+  /** `amountCaptured` is the running total: a hold captured in parts books each part on the same charge. */
+  capture(id: string, amountCaptured: number, balanceTransaction: string | null): FakeCharge {
     const charge = this.find(id);
     charge.captured = true;
-    charge.amount_captured = amount;
-    charge.balance_transaction = balanceTransaction;
+    charge.amount_captured = amountCaptured;
+    charge.balance_transaction ??= balanceTransaction;
+    return snapshot(charge);
+  }
+
+  /** An incremental authorization raised the hold. */
+  authorizeMore(id: string, amount: number): FakeCharge {
+    const charge = this.find(id);
+    charge.amount = amount;
+    const { overcapture } = charge.payment_method_details.card;
+    overcapture.maximum_amount_capturable = Math.max(overcapture.maximum_amount_capturable, amount);
+    return snapshot(charge);
+  }
+
+  setCaptureBefore(id: string, captureBefore: number): FakeCharge {
+    const charge = this.find(id);
+    charge.payment_method_details.card.capture_before = captureBefore;
     return snapshot(charge);
   }
 

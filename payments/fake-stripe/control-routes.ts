@@ -1,9 +1,12 @@
 // Test-only routes under /_fake/ for what Stripe has no API for: a cardholder disputing a charge, the bank
-// deciding it, Stripe delivering an event again. They take a form or JSON body and no API key, so a shell
+// deciding it, Stripe delivering an event again, a hold reaching its deadline, the card network declining
+// the next hold, increment or off-session charge. They take a form or JSON body and no API key, so a shell
 // script or another process (the local platform runs the fake as its own) can drive them with curl.
+import { type DeclineOperation, declineOperations, type DeclineRule } from './declines';
 import { type DisputeRequest } from './ledger';
 import { type DisputeReason, disputeReasons, type DisputeStatus, type FakeDispute } from './disputes';
 import { type FakeEventRecord } from './events';
+import { type FakePaymentIntent } from './payment-intents';
 import { decodeId } from './http-input';
 import { emptyFormObject, type FormObject, FormParseError, parseForm } from './form-body';
 import { optionalEnum, optionalInteger, optionalString, rejectUnknown } from './params';
@@ -16,6 +19,9 @@ export interface ControlActions {
   closeDispute(id: string, status: 'won' | 'lost'): FakeDispute;
   /** Starts delivering the event again and answers at once, without waiting for the delivery. */
   startResend(id: string): FakeEventRecord;
+  expireHold(id: string): FakePaymentIntent;
+  declineNext(rule: DeclineRule): void;
+  setHoldLifetime(ms: number | undefined): void;
 }
 
 /** A form body, or a flat JSON object whose numbers and booleans are read like their form spelling. */
@@ -49,6 +55,36 @@ export function parseControlBody(rawBody: string, contentType: string): FormObje
 }
 
 const disputeParams = new Set(['payment_intent', 'amount', 'reason']);
+const declineParams = new Set([
+  'on',
+  'payment_intent',
+  'payment_method',
+  'customer',
+  'decline_code',
+  'count',
+]);
+const holdLifetimeParams = new Set(['seconds']);
+
+function declineRule(params: FormObject): DeclineRule {
+  rejectUnknown(params, declineParams);
+  const on: DeclineOperation | undefined = optionalEnum(params, 'on', declineOperations);
+  if (!on) {
+    throw invalidParam(`Missing required param: on (${declineOperations.join(', ')}).`, {
+      code: 'parameter_missing',
+      param: 'on',
+    });
+  }
+  const count = optionalInteger(params, 'count');
+  if (count !== undefined && count < 1) throw invalidParam('count must be at least 1.', { param: 'count' });
+  return {
+    on,
+    paymentIntent: optionalString(params, 'payment_intent') || undefined,
+    paymentMethod: optionalString(params, 'payment_method') || undefined,
+    customer: optionalString(params, 'customer') || undefined,
+    declineCode: optionalString(params, 'decline_code') || undefined,
+    count,
+  };
+}
 const closeParams = new Set(['status']);
 
 export function controlRoute(
@@ -81,6 +117,26 @@ export function controlRoute(
       });
     }
     return actions.closeDispute(decodeId(close[1], 'dispute', 'dispute'), status);
+  }
+  const expire = /^\/_fake\/payment_intents\/([^/]+)\/expire$/.exec(path);
+  if (method === 'POST' && expire) {
+    rejectUnknown(params, new Set());
+    return actions.expireHold(decodeId(expire[1], 'payment_intent', 'intent'));
+  }
+  if (method === 'POST' && path === '/_fake/declines') {
+    const rule = declineRule(params);
+    actions.declineNext(rule);
+    return { object: 'decline_rule', ...rule };
+  }
+  if (method === 'POST' && path === '/_fake/hold_lifetime') {
+    rejectUnknown(params, holdLifetimeParams);
+    const seconds = optionalInteger(params, 'seconds');
+    if (seconds !== undefined && seconds < 1) {
+      throw invalidParam('seconds must be at least 1.', { param: 'seconds' });
+    }
+    // No seconds: back to the lifetime the fake was started with.
+    actions.setHoldLifetime(seconds === undefined ? undefined : seconds * 1000);
+    return { object: 'hold_lifetime', seconds: seconds ?? null };
   }
   const resend = /^\/_fake\/events\/([^/]+)\/resend$/.exec(path);
   if (method === 'POST' && resend) {

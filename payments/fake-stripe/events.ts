@@ -7,6 +7,7 @@ import { optionalBoolean, optionalString, optionalStringList, rejectUnknown } fr
 import { noSuchObject } from './stripe-error';
 
 export type FakeEventType =
+  | 'payment_intent.amount_capturable_updated'
   | 'payment_intent.succeeded'
   | 'payment_intent.payment_failed'
   | 'payment_intent.canceled'

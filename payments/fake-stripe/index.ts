@@ -1,10 +1,13 @@
 export { startFakeStripe } from './server';
 export { type FakeStripe, type FakeStripeOptions, type RecordedRequest } from './api';
-export { type FailureRule } from './failure-injection';
+export { type FailureRule, type FakeOperation } from './failure-injection';
+export { type DeclineOperation, type DeclineRule } from './declines';
+export { DEFAULT_HOLD_LIFETIME_MS } from './holds';
+export { MAX_INCREMENT_ATTEMPTS } from './increments';
 export { type FakePaymentIntent, type PaymentIntentStatus } from './payment-intents';
 export { type FakeRefund } from './refunds';
 export { type FakeTransfer } from './transfers';
-export { type FakeCharge } from './charges';
+export { type FakeCardDetails, type FakeCharge } from './charges';
 export { type FakeBalanceTransaction } from './balance-transactions';
 export { type DisputeReason, type FakeDispute } from './disputes';
 export { type FakeEvent, type FakeEventRecord, type FakeEventType, type WebhookDelivery } from './events';

@@ -2,7 +2,7 @@
 // so do refunds, transfers and disputes. Keeping it in one place keeps the books consistent: every capture
 // has exactly one charge transaction with the scheduled fee, every refund one negative transaction, and so on.
 import { BalanceTransactionStore } from './balance-transactions';
-import { ChargeStore } from './charges';
+import { type FakeCardDetails, type FakeCharge, ChargeStore } from './charges';
 import { type DisputeReason, disputeReasons, DisputeStore, type FakeDispute } from './disputes';
 import { type FakeEventType } from './events';
 import { type FeeSchedule, processingFee } from './fees';
@@ -49,11 +49,19 @@ export class Ledger implements IntentListener {
     this.disputes.clear();
   }
 
-  charged(intent: FakePaymentIntent, paymentMethod: string): string {
-    return this.charges.confirm(intent, paymentMethod).id;
+  charged(intent: FakePaymentIntent, paymentMethod: string, card: FakeCardDetails): string {
+    return this.charges.confirm(intent, paymentMethod, card).id;
   }
 
-  changed(intent: FakePaymentIntent, change: 'declined' | 'captured' | 'canceled'): void {
+  charge(id: string): FakeCharge | undefined {
+    return this.charges.get(id);
+  }
+
+  setCaptureBefore(chargeId: string, captureBefore: number): void {
+    this.charges.setCaptureBefore(chargeId, captureBefore);
+  }
+
+  changed(intent: FakePaymentIntent, change: 'declined' | 'captured' | 'canceled' | 'incremented'): void {
     if (change === 'declined') {
       this.deps.emit('payment_intent.payment_failed', intent);
       return;
@@ -63,20 +71,31 @@ export class Ledger implements IntentListener {
       return;
     }
     const chargeId = intent.latest_charge;
-    if (!chargeId) throw new Error(`fake stripe: captured intent ${intent.id} has no charge`);
-    const amount = intent.amount_received;
-    const txn = this.balance.book({
-      type: 'charge',
-      reportingCategory: 'charge',
-      source: chargeId,
-      amount,
-      currency: intent.currency,
-      fee: processingFee(amount, this.deps.fees),
-      description: intent.description,
-      holdSeconds: CARD_HOLD_SECONDS,
-    });
-    this.charges.capture(chargeId, amount, txn.id);
-    this.deps.emit('payment_intent.succeeded', intent);
+    if (!chargeId) throw new Error(`fake stripe: ${change} intent ${intent.id} has no charge`);
+    if (change === 'incremented') {
+      this.charges.authorizeMore(chargeId, intent.amount);
+      this.deps.emit('payment_intent.amount_capturable_updated', intent);
+      return;
+    }
+    // Each capture books what it added; a hold captured in parts has one transaction per part.
+    const captured = this.charges.get(chargeId)?.amount_captured ?? 0;
+    const amount = intent.amount_received - captured;
+    let txnId: string | null = null;
+    if (amount > 0) {
+      txnId = this.balance.book({
+        type: 'charge',
+        reportingCategory: 'charge',
+        source: chargeId,
+        amount,
+        currency: intent.currency,
+        fee: processingFee(amount, this.deps.fees),
+        description: intent.description,
+        holdSeconds: CARD_HOLD_SECONDS,
+      }).id;
+    }
+    this.charges.capture(chargeId, intent.amount_received, txnId);
+    const final = intent.status === 'succeeded';
+    this.deps.emit(final ? 'payment_intent.succeeded' : 'payment_intent.amount_capturable_updated', intent);
   }
 
   /** Books a refund: a negative balance transaction without fee, and the refunded total on its charge. */

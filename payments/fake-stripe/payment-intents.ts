@@ -1,8 +1,20 @@
 // The PaymentIntent state machine, held in memory. This is the part stripe-mock cannot give us: a capture
-// here really moves an intent to `succeeded`, so authorize -> capture -> cancel flows can be asserted.
+// here really moves an intent to `succeeded`, so authorize -> increment -> capture -> cancel flows, and a
+// hold that expires at its deadline, can be asserted.
+import { captureHold, expireIfDue } from './captures';
+import { type FakeCardDetails, type FakeCharge } from './charges';
+import { type DeclineOperation, type DeclineScript } from './declines';
 import { type FormObject } from './form-body';
+import { cardDetails } from './holds';
 import { type Clock, stripeId } from './ids';
-import { LIST_PARAMS, listPage, type ListPage } from './lists';
+import {
+  type IncrementContext,
+  incrementHold,
+  IncrementLog,
+  incrementParams,
+  MAX_AMOUNT,
+} from './increments';
+import { expansions, LIST_PARAMS, listPage, type ListPage } from './lists';
 import {
   optionalBoolean,
   optionalEnum,
@@ -13,8 +25,20 @@ import {
   optionalStringList,
   rejectUnknown,
 } from './params';
+import {
+  cardOptions,
+  type CardOptions,
+  type SetupFutureUsage,
+  setupFutureUsage,
+} from './payment-method-options';
 import { FakeStripeError, invalidParam, invalidState, noSuchObject } from './stripe-error';
-import { authenticationDecline, type CardDecline, declineFor, needsAuthentication } from './test-cards';
+import {
+  authenticationDecline,
+  type CardDecline,
+  declineFor,
+  needsAuthentication,
+  offSessionDeclineFor,
+} from './test-cards';
 
 export type PaymentIntentStatus =
   | 'requires_payment_method'
@@ -56,7 +80,9 @@ export interface FakePaymentIntent {
   metadata: Record<string, string>;
   next_action: { type: string } | null;
   payment_method: string | null;
+  payment_method_options: { card?: CardOptions };
   payment_method_types: string[];
+  setup_future_usage: SetupFutureUsage | null;
   status: PaymentIntentStatus;
 }
 
@@ -96,6 +122,7 @@ const captureParams = new Set([
   'statement_descriptor_suffix',
 ]);
 const cancelParams = new Set(['cancellation_reason', 'expand']);
+const expandable = ['latest_charge'];
 const retrieveParams = new Set(['expand', 'client_secret']);
 const listParams = new Set([...LIST_PARAMS, 'customer']);
 
@@ -107,15 +134,25 @@ const cancelableStatuses: PaymentIntentStatus[] = [
   'processing',
 ];
 
-// Stripe's ceiling for a single charge in most currencies (eight digits of minor units).
-const MAX_AMOUNT = 99_999_999;
-
 /** What the rest of the fake (charges, balance, events) learns about an intent's life. */
 export interface IntentListener {
   /** A confirmation reached the card: records its charge (failed when declined) and returns the charge id. */
-  charged(intent: FakePaymentIntent, paymentMethod: string): string;
-  /** The intent reached a state Stripe announces; `intent` is its final state. */
-  changed(intent: FakePaymentIntent, change: 'declined' | 'captured' | 'canceled'): void;
+  charged(intent: FakePaymentIntent, paymentMethod: string, card: FakeCardDetails): string;
+  /**
+   * The intent reached a state Stripe announces; `intent` is its new state. `captured` is also a partial
+   * capture (the intent still requires_capture) and a hold that expired after partial captures.
+   */
+  changed(intent: FakePaymentIntent, change: 'declined' | 'captured' | 'canceled' | 'incremented'): void;
+  charge(id: string): FakeCharge | undefined;
+  setCaptureBefore(chargeId: string, captureBefore: number): void;
+}
+
+export interface IntentStoreDeps {
+  clock: Clock;
+  listener: IntentListener;
+  declines: DeclineScript;
+  /** Read at each confirmation, so a test can change it between holds. */
+  holdLifetimeSeconds: () => number;
 }
 
 /** A copy, so neither HTTP clients nor test code can reach into the stored state. */
@@ -126,11 +163,23 @@ function snapshot(intent: FakePaymentIntent): FakePaymentIntent {
 export class PaymentIntentStore {
   // Map iteration order is insertion order, which is creation order; lists are served newest first.
   private readonly intents = new Map<string, FakePaymentIntent>();
+  private readonly increments = new IncrementLog();
+  private readonly clock: Clock;
+  private readonly listener: IntentListener;
+  private readonly holds: IncrementContext;
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly listener: IntentListener,
-  ) {}
+  constructor(private readonly deps: IntentStoreDeps) {
+    this.clock = deps.clock;
+    this.listener = deps.listener;
+    this.holds = {
+      clock: deps.clock,
+      listener: deps.listener,
+      attempts: this.increments,
+      find: (id) => this.find(id),
+      card: (intent) => this.card(intent),
+      scriptedDecline: (intent) => this.scriptedDecline('increment', intent, intent.payment_method),
+    };
+  }
 
   get(id: string): FakePaymentIntent | undefined {
     const intent = this.intents.get(id);
@@ -143,10 +192,16 @@ export class PaymentIntentStore {
 
   clear(): void {
     this.intents.clear();
+    this.increments.clear();
   }
 
-  create(params: FormObject): FakePaymentIntent {
+  incrementAttempts(id: string): number {
+    return this.increments.count(id);
+  }
+
+  create(params: FormObject): object {
     rejectUnknown(params, createParams);
+    const expand = expansions(params, expandable);
     const amount = optionalInteger(params, 'amount');
     if (amount === undefined) {
       throw invalidParam('Missing required param: amount.', { code: 'parameter_missing', param: 'amount' });
@@ -195,7 +250,16 @@ export class PaymentIntentStore {
       optionalBoolean(automatic, 'enabled');
       optionalEnum(automatic, 'allow_redirects', ['always', 'never']);
     }
-    optionalStringList(params, 'expand');
+    const card = cardOptions(params);
+    const futureUsage = setupFutureUsage(params);
+    if (confirm && offSession && futureUsage) {
+      // Stripe's rule: a payment method cannot be set up for later while nobody is there to agree to it.
+      throw invalidParam(
+        'You cannot confirm with the `off_session` parameter when `setup_future_usage` is also set on the ' +
+          'PaymentIntent because you cannot set up future usages when processing payments off-session.',
+        { param: 'off_session' },
+      );
+    }
 
     const id = stripeId('pi');
     const intent: FakePaymentIntent = {
@@ -227,13 +291,15 @@ export class PaymentIntentStore {
       metadata: optionalMetadata(params) ?? {},
       next_action: null,
       payment_method: paymentMethod,
+      payment_method_options: { card },
       payment_method_types: methodTypes ?? ['card'],
+      setup_future_usage: futureUsage ?? null,
       status: paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
     };
 
     if (!confirm) {
       this.intents.set(id, intent);
-      return snapshot(intent);
+      return this.render(intent, expand);
     }
     if (!paymentMethod) {
       throw invalidParam(
@@ -243,16 +309,20 @@ export class PaymentIntentStore {
     }
     this.intents.set(id, intent);
     this.confirm(intent, paymentMethod, offSession);
-    return snapshot(intent);
+    return this.render(intent, expand);
   }
 
-  retrieve(id: string, params: FormObject): FakePaymentIntent {
+  retrieve(id: string, params: FormObject): object {
     rejectUnknown(params, retrieveParams);
-    return snapshot(this.find(id));
+    const expand = expansions(params, expandable);
+    const intent = this.find(id);
+    expireIfDue(intent, this.holds);
+    return this.render(intent, expand);
   }
 
   list(params: FormObject): ListPage<FakePaymentIntent> {
     rejectUnknown(params, listParams);
+    for (const intent of this.intents.values()) expireIfDue(intent, this.holds);
     const customer = optionalString(params, 'customer');
     const page = listPage(this.intents.values(), params, {
       url: '/v1/payment_intents',
@@ -262,50 +332,35 @@ export class PaymentIntentStore {
     return { ...page, data: page.data.map(snapshot) };
   }
 
-  capture(id: string, params: FormObject): FakePaymentIntent {
+  capture(id: string, params: FormObject): object {
     rejectUnknown(params, captureParams);
-    const amountToCapture = optionalInteger(params, 'amount_to_capture');
-    const metadata = optionalMetadata(params);
-    optionalBoolean(params, 'final_capture');
-    const intent = this.find(id);
-    if (intent.status !== 'requires_capture') {
-      throw invalidState(
-        `This PaymentIntent could not be captured because it has a status of ${intent.status}. ` +
-          'Only a PaymentIntent with one of the following statuses may be captured: requires_capture.',
-        { code: 'payment_intent_unexpected_state', payment_intent: snapshot(intent) },
-      );
-    }
-    const amount = amountToCapture ?? intent.amount_capturable;
-    if (amount < 1) {
-      // Releasing the whole hold is a cancel; Stripe refuses a zero capture.
-      throw invalidParam('amount_to_capture must be at least 1.', {
-        code: 'parameter_invalid_integer',
-        param: 'amount_to_capture',
-      });
-    }
-    if (amount > intent.amount_capturable) {
-      throw invalidState(
-        `The amount to capture (${amount}) is greater than the amount capturable (${intent.amount_capturable}).`,
-        { code: 'amount_too_large', param: 'amount_to_capture', payment_intent: snapshot(intent) },
-      );
-    }
-    // A partial capture releases the rest of the hold: there is no second capture on a card intent.
-    intent.amount_received = amount;
-    intent.amount_capturable = 0;
-    intent.status = 'succeeded';
-    if (metadata) Object.assign(intent.metadata, metadata);
-    this.listener.changed(snapshot(intent), 'captured');
-    return snapshot(intent);
+    const expand = expansions(params, expandable);
+    return this.render(captureHold(id, params, this.holds), expand);
   }
 
-  cancel(id: string, params: FormObject): FakePaymentIntent {
+  increment(id: string, params: FormObject): object {
+    rejectUnknown(params, incrementParams);
+    const expand = expansions(params, expandable);
+    return this.render(incrementHold(id, params, this.holds), expand);
+  }
+
+  cancel(id: string, params: FormObject): object {
     rejectUnknown(params, cancelParams);
+    const expand = expansions(params, expandable);
     const reason = optionalEnum(params, 'cancellation_reason', cancellationReasons);
     const intent = this.find(id);
+    expireIfDue(intent, this.holds);
     if (!cancelableStatuses.includes(intent.status)) {
       throw invalidState(
         `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. ` +
           `Only a PaymentIntent with one of the following statuses may be canceled: ${cancelableStatuses.join(', ')}.`,
+        { code: 'payment_intent_unexpected_state', payment_intent: snapshot(intent) },
+      );
+    }
+    if (intent.amount_received > 0) {
+      // What was captured in parts cannot be un-captured; the fake ends such a hold only by a final capture.
+      throw invalidState(
+        'You cannot cancel this PaymentIntent because part of it was captured; make a final capture instead.',
         { code: 'payment_intent_unexpected_state', payment_intent: snapshot(intent) },
       );
     }
@@ -315,7 +370,48 @@ export class PaymentIntentStore {
     intent.cancellation_reason = reason ?? null;
     intent.next_action = null;
     this.listener.changed(snapshot(intent), 'canceled');
+    return this.render(intent, expand);
+  }
+
+  /**
+   * Moves a hold's deadline to now, as if it had been placed a hold-lifetime ago. Like Stripe's own sweep,
+   * the release happens when the intent is next touched: a capture then fails with
+   * charge_expired_for_capture, and any request naming it (or a list) finds it canceled.
+   */
+  expireHold(id: string): FakePaymentIntent {
+    const intent = this.find(id);
+    if (intent.status !== 'requires_capture' || !intent.latest_charge) {
+      throw invalidState(
+        `PaymentIntent ${id} is not holding funds (status ${intent.status}), so it has no hold to expire.`,
+        { param: 'intent' },
+      );
+    }
+    this.listener.setCaptureBefore(intent.latest_charge, this.clock());
     return snapshot(intent);
+  }
+
+  private card(intent: FakePaymentIntent): FakeCardDetails | undefined {
+    const charge = intent.latest_charge ? this.listener.charge(intent.latest_charge) : undefined;
+    return charge?.payment_method_details.card;
+  }
+
+  /** A copy, with `latest_charge` as the charge object when the request expanded it. */
+  private render(intent: FakePaymentIntent, expand: string[]): object {
+    const copy = snapshot(intent);
+    if (!expand.includes('latest_charge') || !intent.latest_charge) return copy;
+    return { ...copy, latest_charge: this.listener.charge(intent.latest_charge) ?? intent.latest_charge };
+  }
+
+  private scriptedDecline(
+    on: DeclineOperation,
+    intent: FakePaymentIntent,
+    paymentMethod: string | null,
+  ): CardDecline | undefined {
+    return this.deps.declines.take(on, {
+      paymentIntent: intent.id,
+      paymentMethod,
+      customer: intent.customer,
+    });
   }
 
   private find(id: string): FakePaymentIntent {
@@ -325,6 +421,14 @@ export class PaymentIntentStore {
   }
 
   private confirm(intent: FakePaymentIntent, paymentMethod: string, offSession: boolean): void {
+    // Charging a saved card later is an off-session payment captured at once; a hold is manual capture.
+    const offSessionCharge = offSession && intent.capture_method !== 'manual';
+    const scripted = this.scriptedDecline(
+      offSessionCharge ? 'off_session' : 'authorize',
+      intent,
+      paymentMethod,
+    );
+    if (scripted) this.decline(intent, paymentMethod, scripted);
     if (needsAuthentication(paymentMethod)) {
       if (offSession) {
         this.decline(intent, paymentMethod, authenticationDecline);
@@ -333,7 +437,8 @@ export class PaymentIntentStore {
       intent.next_action = { type: 'use_stripe_sdk' };
       return;
     }
-    const decline = declineFor(paymentMethod);
+    const decline =
+      declineFor(paymentMethod) ?? (offSessionCharge ? offSessionDeclineFor(paymentMethod) : undefined);
     if (decline) this.decline(intent, paymentMethod, decline);
     if (intent.capture_method === 'manual') {
       intent.status = 'requires_capture';
@@ -342,7 +447,11 @@ export class PaymentIntentStore {
       intent.status = 'succeeded';
       intent.amount_received = intent.amount;
     }
-    intent.latest_charge = this.listener.charged(snapshot(intent), paymentMethod);
+    intent.latest_charge = this.listener.charged(
+      snapshot(intent),
+      paymentMethod,
+      this.cardDetails(intent, paymentMethod, false),
+    );
     // Automatic capture: the charge is captured as it is made, and announced like a manual capture.
     if (intent.status === 'succeeded') this.listener.changed(snapshot(intent), 'captured');
   }
@@ -356,7 +465,11 @@ export class PaymentIntentStore {
       ...decline,
       payment_method: { id: paymentMethod, object: 'payment_method' },
     };
-    const charge = this.listener.charged(snapshot(intent), paymentMethod);
+    const charge = this.listener.charged(
+      snapshot(intent),
+      paymentMethod,
+      this.cardDetails(intent, paymentMethod, true),
+    );
     intent.latest_charge = charge;
     this.listener.changed(snapshot(intent), 'declined');
     throw new FakeStripeError(402, {
@@ -366,5 +479,10 @@ export class PaymentIntentStore {
       doc_url: `https://stripe.com/docs/error-codes/${decline.code.replace(/_/g, '-')}`,
       payment_intent: snapshot(intent),
     });
+  }
+
+  private cardDetails(intent: FakePaymentIntent, paymentMethod: string, declined: boolean): FakeCardDetails {
+    const lifetimeSeconds = this.deps.holdLifetimeSeconds();
+    return cardDetails(intent, paymentMethod, { now: this.clock(), lifetimeSeconds, declined });
   }
 }

@@ -57,6 +57,12 @@ export function stripeRoutes(s: Stores): Route[] {
     },
     {
       method: 'POST',
+      pattern: /^\/v1\/payment_intents\/([^/]+)\/increment_authorization$/,
+      handler: (p, id) => s.intents.increment(id, p),
+      object: intentObject,
+    },
+    {
+      method: 'POST',
       pattern: /^\/v1\/payment_intents\/([^/]+)\/cancel$/,
       handler: (p, id) => s.intents.cancel(id, p),
       object: intentObject,

@@ -5,9 +5,11 @@ import { type AddressInfo } from 'node:net';
 import { logger as rootLogger } from '../../config/logger';
 import { type FakeStripe, type FakeStripeOptions, type RecordedRequest } from './api';
 import { CONTROL_PREFIX, controlRoute, parseControlBody } from './control-routes';
+import { DeclineScript } from './declines';
 import { type EventRequest, EventStore, type FakeEventRecord, type WebhookDelivery } from './events';
 import { defaultErrorType, FailureInjector } from './failure-injection';
 import { feeSchedule } from './fees';
+import { DEFAULT_HOLD_LIFETIME_MS, holdLifetimeSeconds } from './holds';
 import { canonicalJson, type FormObject, FormParseError, parseForm } from './form-body';
 import { authenticate, contentType, decodeId, readBody, singleHeader } from './http-input';
 import { IdempotencyStore, MAX_IDEMPOTENCY_KEY_LENGTH, type StoredResponse } from './idempotency';
@@ -44,6 +46,8 @@ function okReply(body: object): Reply {
 export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<FakeStripe> {
   const log = (opts.logger ?? rootLogger).child({ component: 'fake-stripe' });
   const fees = feeSchedule(opts.fees);
+  const initialHoldLifetime = holdLifetimeSeconds(opts.holdLifetimeMs ?? DEFAULT_HOLD_LIFETIME_MS);
+  let holdLifetime = initialHoldLifetime;
   const initialEndpoint = opts.webhook ? checkEndpoint(opts.webhook) : undefined;
   let endpoint = initialEndpoint;
   let frozenAt: number | undefined;
@@ -65,7 +69,13 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     findRefund: (id) => refunds.get(id),
     findTransfer: (id) => transfers.get(id),
   });
-  const intents = new PaymentIntentStore(clock, ledger);
+  const declines = new DeclineScript();
+  const intents = new PaymentIntentStore({
+    clock,
+    listener: ledger,
+    declines,
+    holdLifetimeSeconds: () => holdLifetime,
+  });
   const refunds = new RefundStore({
     clock,
     findIntent: (id) => intents.get(id),
@@ -88,10 +98,17 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     return { record: structuredClone(record), done };
   }
 
+  function setHoldLifetime(ms: number | undefined): void {
+    holdLifetime = ms === undefined ? initialHoldLifetime : holdLifetimeSeconds(ms);
+  }
+
   const controls = {
     createDispute: (req: Parameters<FakeStripe['createDispute']>[0]) => ledger.openDispute(req),
     closeDispute: (id: string, status: 'won' | 'lost') => ledger.closeDispute(id, status),
     startResend: (id: string) => startResend(id).record,
+    expireHold: (id: string) => intents.expireHold(id),
+    declineNext: (rule: Parameters<FakeStripe['declineNext']>[0]) => declines.add(rule),
+    setHoldLifetime,
   };
 
   function wait(ms: number): Promise<void> {
@@ -232,7 +249,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     const path = url.pathname;
     try {
       const rawBody = await readBody(req);
-      const rule = failures.take(method, path);
+      const rule = failures.take(method, path, rawBody);
       if (rule && rule.status >= 400) {
         const type = rule.type ?? defaultErrorType(rule.status);
         const body = {
@@ -323,6 +340,18 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
       frozenAt = at === undefined ? undefined : Math.floor(at.getTime() / 1000);
     },
     failNext: (rule) => failures.add(rule),
+    declineNext: (rule) => declines.add(rule),
+    expireHold(id) {
+      try {
+        return intents.expireHold(id);
+      } catch (err) {
+        // Outside HTTP there is no status to carry the refusal: a plain Error reads better in a test.
+        if (err instanceof FakeStripeError) throw new Error(`expireHold: ${err.message}`, { cause: err });
+        throw err;
+      }
+    },
+    setHoldLifetime,
+    incrementAttempts: (id) => intents.incrementAttempts(id),
     requests: () => recorded.map((r) => ({ ...r })),
     reset() {
       webhooks.stop();
@@ -333,6 +362,8 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
       events.clear();
       idempotency.clear();
       failures.clear();
+      declines.clear();
+      holdLifetime = initialHoldLifetime;
       recorded.length = 0;
       endpoint = initialEndpoint;
       frozenAt = undefined;

@@ -72,6 +72,9 @@ describe('authorize, capture, cancel through the adapter', () => {
       outcome: 'authorized',
       paymentId: expect.stringMatching(/^pi_/),
       amountCapturableMinor: 5000,
+      incrementalAuthorization: true,
+      multicapture: false,
+      captureBefore: expect.any(String),
     });
     if (auth.outcome !== 'authorized') return;
 
@@ -95,7 +98,12 @@ describe('authorize, capture, cancel through the adapter', () => {
       amountMinor: 1234,
       idempotencyKey: 'capture:1',
     });
-    expect(captured).toEqual({ paymentId: auth.paymentId, amountCapturedMinor: 1234, status: 'captured' });
+    expect(captured).toEqual({
+      paymentId: auth.paymentId,
+      amountCapturedMinor: 1234,
+      amountCapturableMinor: 0,
+      status: 'captured',
+    });
     expect(fake.paymentIntent(auth.paymentId)).toMatchObject({
       status: 'succeeded',
       amount_received: 1234,
@@ -160,7 +168,12 @@ describe('authorize, capture, cancel through the adapter', () => {
     await provider.capture({ paymentId, amountMinor: 4000, idempotencyKey: 'capture:first' });
     await expect(
       provider.capture({ paymentId, amountMinor: 4000, idempotencyKey: 'capture:second' }),
-    ).resolves.toEqual({ paymentId, amountCapturedMinor: 4000, status: 'captured' });
+    ).resolves.toEqual({
+      paymentId,
+      amountCapturedMinor: 4000,
+      amountCapturableMinor: 0,
+      status: 'captured',
+    });
     const err = await rejection(
       provider.capture({ paymentId, amountMinor: 3000, idempotencyKey: 'capture:third' }),
     );
@@ -551,6 +564,7 @@ describe('transient failures', () => {
     await expect(impatient.capture(capture)).resolves.toEqual({
       paymentId,
       amountCapturedMinor: 2500,
+      amountCapturableMinor: 0,
       status: 'captured',
     });
     expect(fake.requests().at(-1)?.replayed).toBe(true);

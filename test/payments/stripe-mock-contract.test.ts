@@ -11,6 +11,7 @@ import { type PaymentProvider } from '../../payments/port';
 import { type ProviderRecords } from '../../payments/provider-records';
 import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
 import { createStripeRecords } from '../../payments/stripe-records';
+import { type RecordingProxy, startRecordingProxy } from './recording-proxy';
 
 const binary = process.env.STRIPE_MOCK_BIN || path.resolve(__dirname, '../../.tools/bin/stripe-mock');
 const missingBinary = `stripe-mock not found at ${binary}: run \`npm run setup:tools\` (or set STRIPE_MOCK_BIN)`;
@@ -19,6 +20,7 @@ let mock: ChildProcess | undefined;
 let stripe: Stripe;
 let provider: PaymentProvider;
 let records: ProviderRecords;
+let apiBase: string | undefined;
 const responses: Stripe.ResponseEvent[] = [];
 
 /** Starts stripe-mock on free ports and resolves with its HTTP address once it has printed it. */
@@ -76,6 +78,7 @@ beforeAll(async () => {
   if (!existsSync(binary)) return; // every test fails below with the setup hint
   const started = await startStripeMock();
   mock = started.child;
+  apiBase = started.apiBase;
   await waitUntilAnswering(started.apiBase);
   stripe = createStripeClient({ secretKey: 'sk_test_123', apiBase: started.apiBase });
   stripe.on('response', (event: Stripe.ResponseEvent) => responses.push(event));
@@ -109,7 +112,7 @@ function onlyExchange(): Stripe.ResponseEvent {
 }
 
 describe('adapter requests against stripe-mock (Stripe OpenAPI validation)', () => {
-  it('authorize: PaymentIntent create with manual capture, off-session confirmation and metadata', async () => {
+  it('authorize: PaymentIntent create with manual capture, saved for off-session use, and metadata', async () => {
     requireMock();
     const result = await provider.authorize({
       amountMinor: 4200,
@@ -322,3 +325,182 @@ describe('records list requests against stripe-mock', () => {
     expect(onlyListRequest()).toBe(`/v1/balance_transactions?${created}&limit=100&expand[0]=data.source`);
   });
 });
+
+describe('hold, increment and off-session request shapes against stripe-mock', () => {
+  // Through a recording proxy: stripe-mock proves Stripe accepts each request, the proxy shows what was in it.
+  let proxy: RecordingProxy | undefined;
+  let holds: PaymentProvider;
+
+  beforeAll(async () => {
+    if (!apiBase) return;
+    proxy = await startRecordingProxy(apiBase);
+    const client = createStripeClient({ secretKey: 'sk_test_123', apiBase: proxy.url });
+    client.on('response', (event: Stripe.ResponseEvent) => responses.push(event));
+    holds = createStripeProvider(client, { logger: createLogger({}, 'error') });
+  });
+
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  beforeEach(() => {
+    if (proxy) proxy.requests.length = 0;
+  });
+
+  function onlyRequest(): ProxiedRequestShape {
+    requireMock();
+    expect(proxy?.requests).toHaveLength(1);
+    expect(onlyExchange().status).toBe(200);
+    return proxy!.requests[0];
+  }
+
+  it('authorize: manual capture, incremental authorization if available, saved for off-session use', async () => {
+    requireMock();
+    const result = await holds.authorize({
+      amountMinor: 4200,
+      currency: 'EUR',
+      paymentMethodId: 'pm_card_visa',
+      customerId: 'cus_123',
+      idempotencyKey: 'contract:hold:1',
+      multicapture: true,
+    });
+    expect(result.paymentId).toMatch(/^pi_/);
+    const sent = onlyRequest();
+    expect(sent).toMatchObject({
+      method: 'POST',
+      path: '/v1/payment_intents',
+      idempotencyKey: 'contract:hold:1',
+    });
+    expect(sent.form).toMatchObject({
+      amount: '4200',
+      currency: 'eur',
+      capture_method: 'manual',
+      confirm: 'true',
+      customer: 'cus_123',
+      setup_future_usage: 'off_session',
+      'payment_method_options[card][request_incremental_authorization]': 'if_available',
+      'payment_method_options[card][request_multicapture]': 'if_available',
+      'expand[0]': 'latest_charge',
+    });
+    // Stripe refuses off_session together with setup_future_usage.
+    expect(sent.form).not.toHaveProperty('off_session');
+  });
+
+  it('authorize without saving: a merchant-initiated hold (off_session), nothing to set up', async () => {
+    requireMock();
+    await holds.authorize({
+      amountMinor: 100,
+      currency: 'eur',
+      paymentMethodId: 'pm_card_visa',
+      idempotencyKey: 'contract:hold:2',
+    });
+    const sent = onlyRequest();
+    expect(sent.form).toMatchObject({ off_session: 'true', capture_method: 'manual' });
+    expect(sent.form).not.toHaveProperty('setup_future_usage');
+  });
+
+  it('increment: the new total on increment_authorization', async () => {
+    requireMock();
+    const result = await holds.increment({
+      paymentId: 'pi_123',
+      newAmountMinor: 6500,
+      idempotencyKey: 'contract:increment:1',
+      metadata: { session_id: 'ses_contract' },
+    });
+    expect(result.outcome).toBe('incremented');
+    const sent = onlyRequest();
+    expect(sent).toMatchObject({
+      method: 'POST',
+      path: '/v1/payment_intents/pi_123/increment_authorization',
+      idempotencyKey: 'contract:increment:1',
+    });
+    expect(sent.form).toEqual({ amount: '6500', 'metadata[session_id]': 'ses_contract' });
+  });
+
+  it('capture: final_capture=false for a partial capture, left out for a final one', async () => {
+    requireMock();
+    await holds.capture({
+      paymentId: 'pi_123',
+      amountMinor: 700,
+      final: false,
+      idempotencyKey: 'contract:mc:1',
+    });
+    expect(onlyRequest().form).toEqual({ amount_to_capture: '700', final_capture: 'false' });
+    proxy!.requests.length = 0;
+    responses.length = 0;
+    await holds.capture({ paymentId: 'pi_123', amountMinor: 300, idempotencyKey: 'contract:mc:2' });
+    expect(onlyRequest().form).toEqual({ amount_to_capture: '300' });
+  });
+
+  it('chargeOffSession: an off-session PaymentIntent, confirmed and captured at once', async () => {
+    requireMock();
+    const result = await holds.chargeOffSession({
+      customerId: 'cus_123',
+      paymentMethodId: 'pm_card_visa',
+      amountMinor: 1234,
+      currency: 'EUR',
+      idempotencyKey: 'contract:offsession:1',
+      metadata: { kind: 'difference' },
+    });
+    expect(result.paymentId).toMatch(/^pi_/);
+    const sent = onlyRequest();
+    expect(sent).toMatchObject({ path: '/v1/payment_intents', idempotencyKey: 'contract:offsession:1' });
+    expect(sent.form).toMatchObject({
+      amount: '1234',
+      currency: 'eur',
+      customer: 'cus_123',
+      payment_method: 'pm_card_visa',
+      off_session: 'true',
+      confirm: 'true',
+      capture_method: 'automatic',
+      'metadata[kind]': 'difference',
+    });
+    expect(sent.form).not.toHaveProperty('setup_future_usage');
+  });
+
+  it('capabilities: the PaymentIntent with its latest charge expanded; release: the cancel endpoint', async () => {
+    requireMock();
+    const caps = await holds.capabilities('pi_123');
+    expect(caps.payment).toBeDefined();
+    expect(onlyRequest()).toMatchObject({
+      method: 'GET',
+      path: '/v1/payment_intents/pi_123?expand[0]=latest_charge',
+    });
+    proxy!.requests.length = 0;
+    responses.length = 0;
+    await holds.release({ paymentId: 'pi_123', idempotencyKey: 'contract:release:1' });
+    expect(onlyRequest()).toMatchObject({
+      path: '/v1/payment_intents/pi_123/cancel',
+      idempotencyKey: 'contract:release:1',
+    });
+  });
+
+  it('really validates the new shapes: misspelled or mistyped parameters are refused', async () => {
+    requireMock();
+    const invalid = Stripe.errors.StripeInvalidRequestError;
+    const noAmount = {} as Stripe.PaymentIntentIncrementAuthorizationParams;
+    await expect(stripe.paymentIntents.incrementAuthorization('pi_123', noAmount)).rejects.toBeInstanceOf(
+      invalid,
+    );
+    const misspelled = { amount: 100, amout: 1 } as Stripe.PaymentIntentIncrementAuthorizationParams;
+    await expect(stripe.paymentIntents.incrementAuthorization('pi_123', misspelled)).rejects.toBeInstanceOf(
+      invalid,
+    );
+    const finalText = { final_capture: 'maybe' } as unknown as Stripe.PaymentIntentCaptureParams;
+    await expect(stripe.paymentIntents.capture('pi_123', finalText)).rejects.toBeInstanceOf(invalid);
+    const badOption = {
+      amount: 100,
+      currency: 'eur',
+      payment_method_options: { card: { request_incremental_authorization: 'always' } },
+    } as unknown as Stripe.PaymentIntentCreateParams;
+    await expect(stripe.paymentIntents.create(badOption)).rejects.toBeInstanceOf(invalid);
+    const badUsage = {
+      amount: 100,
+      currency: 'eur',
+      setup_future_usage: 'later',
+    } as unknown as Stripe.PaymentIntentCreateParams;
+    await expect(stripe.paymentIntents.create(badUsage)).rejects.toBeInstanceOf(invalid);
+  });
+});
+
+type ProxiedRequestShape = RecordingProxy['requests'][number];

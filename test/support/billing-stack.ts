@@ -125,6 +125,7 @@ export function useBillingStack(
         timeoutMs: stack.webhooks.timeoutMs,
       }),
       providerRecords: stack.running.records,
+      payments: stack.running.payments,
     });
     const listening = await listen(app);
     server = listening.server;

@@ -5,6 +5,7 @@ import type { WebhookDeliveryConfig } from '../../activities/webhook-delivery';
 import { createBillingWorker } from '../../bin/worker';
 import type { Mailer } from '../../notifications/mailer';
 import { startFakeStripe, FakeStripe } from '../../payments/fake-stripe';
+import type { PaymentProvider } from '../../payments/port';
 import type { ProviderRecords } from '../../payments/provider-records';
 import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
 import { createStripeRecords } from '../../payments/stripe-records';
@@ -14,6 +15,8 @@ export interface RunningWorker {
   fake: FakeStripe;
   /** Stripe's records (lists, webhook verification) read from the same fake. */
   records: ProviderRecords;
+  /** The port the worker pays through, for the API's own calls (paying a debt). */
+  payments: PaymentProvider;
   taskQueue: string;
   stop(): Promise<void>;
 }
@@ -43,13 +46,14 @@ export async function startWorker(
     apiBase: fake.url,
     timeoutMs: opts.stripeTimeoutMs,
   });
+  const payments = createStripeProvider(stripe);
   const records = createStripeRecords(stripe, { webhookSecret: TEST_WEBHOOK_SECRET });
   const worker = await createBillingWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     db,
-    payments: createStripeProvider(stripe),
+    payments,
     mailer: opts.mailer ?? discardingMailer,
     seller: TEST_SELLER,
     invoiceGraceMs: 0,
@@ -61,6 +65,7 @@ export async function startWorker(
     worker,
     fake,
     records,
+    payments,
     taskQueue,
     async stop() {
       worker.shutdown();

@@ -1,5 +1,7 @@
 import {
   ActivityFailure,
+  type ActivityOptions,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -10,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ChargingSessionActivities, OpenedSession } from '../../activities/charging-session';
+import type { SessionPaymentActivities } from '../../activities/session-payments';
 import { Dec, formatMoney } from '../../pricing/money';
 import type { AppliedPromotion, PricedSession } from '../../pricing/session-price';
 import { SESSION_STATUS } from '../search-attributes';
@@ -24,7 +27,7 @@ import {
   StopTransactionV1,
 } from './messages';
 import { priceFinal, priceRunning } from './pricing';
-import { applyReadings, applyStatus, MeterState } from './usage';
+import { applyReadings, applyStatus, type MeterState } from './usage';
 
 // Sessions started before this patch were priced without promotional codes and allowances; replaying them
 // must not schedule the two activities that claim them.
@@ -33,6 +36,10 @@ const CLAIM_DISCOUNTS_PATCH = 'claim-promotion-and-allowance-v1';
 // Sessions started before this patch kept charging after a declined hold.
 const STOP_ON_DECLINE_PATCH = 'remote-stop-on-declined-hold-v1';
 
+// Sessions started before this patch never raised their hold, captured at most the hold and left the rest
+// unpaid, and had no capture deadline.
+const HOLD_GROWS_PATCH = 'hold-increments-difference-deadline-v1';
+
 const { openSession, issueReceipt, recordPaymentFailure, claimDiscounts, requestRemoteStop } =
   proxyActivities<ChargingSessionActivities>({
     startToCloseTimeout: '30 seconds',
@@ -40,20 +47,31 @@ const { openSession, issueReceipt, recordPaymentFailure, claimDiscounts, request
   });
 
 // Money-moving calls: retried with the same idempotency key; a refusal retrying cannot fix is not retried.
-const { authorizePayment, settlePayment } = proxyActivities<ChargingSessionActivities>({
+const MONEY_RETRY: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
     maximumInterval: '5 minutes',
     maximumAttempts: 20,
-    nonRetryableErrorTypes: ['PaymentRejectedError'],
+    nonRetryableErrorTypes: ['PaymentRejectedError', 'HoldGoneError', 'AmountTooLargeError'],
   },
-});
+};
+const { authorizePayment, settlePayment } = proxyActivities<ChargingSessionActivities>(MONEY_RETRY);
+const { incrementHold, chargeDifference } = proxyActivities<SessionPaymentActivities>(MONEY_RETRY);
 
 export interface PaymentState {
   paymentId: string;
   amountAuthorized: string;
+  /** Whether the hold may be raised; absent in sessions from before increments. */
+  incremental?: boolean;
+  captureBefore?: string | null;
+  /** Workflow time of the authorization: the capture margin is a share of the hold's life from here. */
+  authorizedAt?: number;
+  /** Increment attempts made, declines included. */
+  increments?: number;
+  /** The hold could not grow any more: the rest of the price is charged afterwards (or the session stopped). */
+  atLimit?: boolean;
 }
 
 /** What a session carries into its next run when its history grows long (continue-as-new). */
@@ -118,7 +136,14 @@ export async function chargingSession(
         idempotencyKey: `${workflowInfo().workflowId}:authorize`,
       });
       if (auth.status === 'authorized') {
-        payment = { paymentId: auth.paymentId, amountAuthorized: auth.amountAuthorized };
+        payment = {
+          paymentId: auth.paymentId,
+          amountAuthorized: auth.amountAuthorized,
+          incremental: auth.incremental,
+          captureBefore: auth.captureBefore,
+          authorizedAt: Date.now(),
+          increments: 0,
+        };
       } else if (
         patched(STOP_ON_DECLINE_PATCH) &&
         stop === null &&
@@ -136,7 +161,18 @@ export async function chargingSession(
     setStatus(opened.status === 'active' ? 'active' : 'unbilled');
   }
 
-  await condition(() => stop !== null || workflowInfo().continueAsNewSuggested);
+  const holdGrows = patched(HOLD_GROWS_PATCH);
+  if (holdGrows) {
+    stop = await watchHold(
+      input,
+      opened!,
+      () => meter,
+      () => stop,
+      payment,
+    );
+  } else {
+    await condition(() => stop !== null || workflowInfo().continueAsNewSuggested);
+  }
   if (stop === null) {
     await condition(allHandlersFinished);
     return continueAsNew<typeof chargingSession>(input, {
@@ -175,16 +211,38 @@ export async function chargingSession(
   let paymentStatus = payment ? 'authorized' : 'no_payment_method';
   if (priced && payment) {
     try {
-      const settled = await settlePayment({
-        sessionId: input.sessionId,
-        organizationId: input.organizationId,
-        paymentId: payment.paymentId,
-        currency: priced.currency,
-        amountDue: priced.total,
-        amountAuthorized: payment.amountAuthorized,
-        idempotencyKey: `${workflowInfo().workflowId}:settle`,
-      });
+      let settled = { amountCaptured: formatMoney(0, priced.currency) };
+      try {
+        settled = await settlePayment({
+          sessionId: input.sessionId,
+          organizationId: input.organizationId,
+          paymentId: payment.paymentId,
+          currency: priced.currency,
+          amountDue: priced.total,
+          amountAuthorized: payment.amountAuthorized,
+          idempotencyKey: `${workflowInfo().workflowId}:settle`,
+        });
+      } catch (err) {
+        // The hold expired before the capture: the whole price is the difference.
+        if (!(holdGrows && failureType(err) === 'HoldGoneError')) throw err;
+      }
       amountCaptured = settled.amountCaptured;
+      const rest = new Dec(priced.total).sub(amountCaptured);
+      if (holdGrows && rest.gt(0) && opened!.hold) {
+        const difference = await chargeDifference({
+          sessionId: input.sessionId,
+          organizationId: input.organizationId,
+          userId: opened!.pricing?.userId ?? null,
+          currency: priced.currency,
+          amount: formatMoney(rest, priced.currency),
+          paymentMethodId: opened!.hold.paymentMethodId,
+          customerId: opened!.hold.customerId,
+          idempotencyKey: `${workflowInfo().workflowId}:difference`,
+        });
+        if (difference.status === 'charged') {
+          amountCaptured = formatMoney(new Dec(amountCaptured).add(difference.amount), priced.currency);
+        }
+      }
       paymentStatus = new Dec(amountCaptured).gte(priced.total) ? 'paid' : 'partially_paid';
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
@@ -222,4 +280,86 @@ export async function chargingSession(
     receiptNumber: receipt?.number ?? null,
     amountCaptured,
   };
+}
+
+const failureType = (err: unknown): string | undefined =>
+  err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+    ? (err.cause.type ?? undefined)
+    : undefined;
+
+// Captures are made this long before the provider's deadline, at most an hour (a tenth of a short hold).
+const DEADLINE_MARGIN_MS = 3600_000;
+const MAX_INCREMENTS = 10;
+
+/**
+ * Waits for the stop while keeping the hold ahead of the running cost: at the policy's share of the hold
+ * it asks the provider for more; when that cannot be had it stops the session (policy `stop`) or lets it
+ * run and charges the rest afterwards. When no StopTransaction comes before the hold's capture deadline,
+ * the session ends with the readings received, flagged `CaptureDeadline` for the operator.
+ */
+async function watchHold(
+  input: ChargingSessionInput,
+  opened: OpenedSession,
+  meterNow: () => MeterState,
+  stopNow: () => StopTransactionV1 | null,
+  payment: PaymentState | null,
+): Promise<StopTransactionV1 | null> {
+  const hold = opened.hold;
+  const percent = hold?.incrementAtPercent ? new Dec(hold.incrementAtPercent) : null;
+  const needsMore = () => {
+    if (!payment || !percent || payment.atLimit) return false;
+    const running = priceRunning(input, opened, meterNow());
+    return (
+      running !== null && new Dec(running.total).gte(new Dec(payment.amountAuthorized).mul(percent).div(100))
+    );
+  };
+  const deadlineAt = payment?.captureBefore
+    ? Date.parse(payment.captureBefore) -
+      Math.min(
+        DEADLINE_MARGIN_MS,
+        (Date.parse(payment.captureBefore) - (payment.authorizedAt ?? Date.now())) / 10,
+      )
+    : null;
+  for (;;) {
+    const wake = () => stopNow() !== null || workflowInfo().continueAsNewSuggested || needsMore();
+    const woke =
+      deadlineAt === null
+        ? (await condition(wake), true)
+        : await condition(wake, Math.max(0, deadlineAt - Date.now()));
+    if (stopNow() !== null || workflowInfo().continueAsNewSuggested) return stopNow();
+    if (!woke) {
+      const m = meterNow();
+      return { meterStopWh: m.lastEnergyWh, timestamp: m.lastTimestamp, reason: 'CaptureDeadline' };
+    }
+    // The hold grows by its first amount at a time, enough to cover the running cost past the threshold.
+    const attempt = (payment!.increments ?? 0) + 1;
+    const running = new Dec(priceRunning(input, opened, meterNow())!.total);
+    let target = new Dec(payment!.amountAuthorized).add(hold!.amount);
+    while (running.gte(target.mul(percent!).div(100))) target = target.add(hold!.amount);
+    const raised =
+      payment!.incremental === false || attempt > MAX_INCREMENTS
+        ? ({ status: 'unavailable', code: 'increments_unavailable' } as const)
+        : await incrementHold({
+            sessionId: input.sessionId,
+            organizationId: input.organizationId,
+            paymentId: payment!.paymentId,
+            currency: hold!.currency,
+            newAmount: formatMoney(target, hold!.currency),
+            idempotencyKey: `${workflowInfo().workflowId}:increment:${attempt}`,
+          });
+    payment!.increments = attempt;
+    if (raised.status === 'incremented') {
+      payment!.amountAuthorized = raised.amountAuthorized;
+      continue;
+    }
+    payment!.atLimit = true;
+    if (hold!.onLimit === 'stop') {
+      await requestRemoteStop({
+        organizationId: input.organizationId,
+        chargePointId: input.chargePointId,
+        transactionId: input.transactionId,
+        idempotencyKey: `${workflowInfo().workflowId}:remote-stop-at-limit`,
+      });
+    }
+  }
 }

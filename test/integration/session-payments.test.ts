@@ -1,0 +1,282 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { databaseEntitlements } from '../../ocpp/billing/entitlements';
+import { findCommandByKey } from '../../db/repositories/chargePointCommands';
+import { putHoldPolicy, type OnLimit } from '../../db/repositories/holdPolicies';
+import { findReceiptBySession } from '../../db/repositories/receipts';
+import { allocateTransaction } from '../../db/repositories/sessions';
+import { chargingSessionWorkflowId } from '../../workflows/charging-session/messages';
+import { useBillingStack } from '../support/billing-stack';
+
+// The hold that never falls short, on the real Temporal dev server, PostgreSQL and the stateful Stripe fake:
+// it grows with the running cost, what it cannot cover is charged off-session, and what cannot be charged
+// is the driver's debt until they pay it. Tariff: 1.00 per session + 0.35/kWh + 0.05/min.
+
+const stack = useBillingStack('holds', 'integration-holds');
+const { as } = stack;
+const db = () => stack.tdb.db;
+const STARTED_AT = Date.now() - 60 * 60_000;
+const at = (minutes: number) => new Date(STARTED_AT + minutes * 60_000).toISOString();
+let connector = 0;
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function card(paymentMethodId: string) {
+  await db()('users')
+    .where({ id: stack.fx.userId })
+    .update({ payment_method_id: paymentMethodId, payment_customer_id: 'cus_driver' });
+}
+
+async function policy(amount: string, onLimit: OnLimit = 'charge_after') {
+  await putHoldPolicy(
+    db(),
+    stack.fx.organizationId,
+    {},
+    { amount, currency: 'EUR', incrementAtPercent: '80', onLimit },
+  );
+}
+
+async function begin() {
+  const { fx } = stack;
+  const connectorId = (connector++ % 50) + 1;
+  const session = await allocateTransaction(db(), {
+    organizationId: fx.organizationId,
+    chargePointId: fx.chargePointId,
+    chargePointIdentity: fx.identity,
+    connectorId,
+    idTag: fx.idTag,
+    meterStartWh: '1000',
+    startedAt: new Date(at(0)),
+    workflowIdFor: (tx) => chargingSessionWorkflowId(fx.identity, tx),
+  });
+  await stack.bridge.start(session.workflow_id, {
+    sessionId: session.id,
+    organizationId: fx.organizationId,
+    chargePointId: fx.chargePointId,
+    chargePointIdentity: fx.identity,
+    connectorId,
+    transactionId: session.transaction_id,
+    idTag: fx.idTag,
+    meterStartWh: '1000',
+    startedAt: at(0),
+  });
+  return session;
+}
+
+const movements = (sessionId: string) =>
+  db()('payment_movements').where({ session_id: sessionId }).orderBy('id').select('kind', 'status', 'amount');
+const kinds = async (sessionId: string) =>
+  (await movements(sessionId)).map((m) => `${m.kind}:${m.status}:${Number(m.amount).toFixed(2)}`);
+
+async function finish(workflowId: string, sessionId: string, wh = 13_345, minutes = 30) {
+  await stack.bridge.stop(workflowId, { meterStopWh: String(wh), timestamp: at(minutes), reason: 'Local' });
+  const outcome = await stack.env.client.workflow.getHandle(workflowId).result();
+  const receipt = (await findReceiptBySession(db(), sessionId))!.receipt;
+  return { outcome, receipt };
+}
+
+/** Running cost 5.50 (10 kWh in 20 min): past 80 % of a 5.00 hold. */
+async function outgrow(workflowId: string, sessionId: string) {
+  await stack.bridge.sendReadings(workflowId, [{ timestamp: at(10), energyWh: '5000' }]);
+  await stack.bridge.sendReadings(workflowId, [{ timestamp: at(20), energyWh: '11000' }]);
+  return eventually(async () => (await movements(sessionId)).find((m) => m.kind === 'increment'));
+}
+
+describe('a hold that never falls short', () => {
+  it('captures a price below the hold and releases the rest', async () => {
+    await card('pm_card_visa');
+    await policy('50.00');
+    const s = await begin();
+    const { outcome, receipt } = await finish(s.workflow_id, s.id);
+    expect(outcome).toMatchObject({ total: '6.82', amountCaptured: '6.82' });
+    expect(receipt).toMatchObject({ amount_paid: '6.8200', amount_due: '0.0000', payment_status: 'paid' });
+    expect(await kinds(s.id)).toEqual(['authorization:succeeded:50.00', 'capture:succeeded:6.82']);
+  });
+
+  it('raises the hold at 80 % of it and captures the whole price within the new hold', async () => {
+    await policy('5.00');
+    const s = await begin();
+    const increment = await outgrow(s.workflow_id, s.id);
+    expect(increment).toMatchObject({ status: 'succeeded' });
+    const { outcome } = await finish(s.workflow_id, s.id);
+    expect(outcome).toMatchObject({ total: '6.82', amountCaptured: '6.82' });
+    expect(await kinds(s.id)).toEqual([
+      'authorization:succeeded:5.00',
+      'increment:succeeded:10.00',
+      'capture:succeeded:6.82',
+    ]);
+    const history = await stack.env.client.workflow.getHandle(s.workflow_id).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history);
+    if (process.env.RECORD_HISTORY) {
+      const file = path.join(__dirname, '../replay/histories/charging-session-v4-hold-grows.json');
+      writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n');
+    }
+    const timeline = await as('owner')('GET', `/sessions/${s.id}/payment-timeline`);
+    expect(timeline.body.data.map((m: { kind: string }) => m.kind)).toEqual([
+      'authorization',
+      'increment',
+      'capture',
+    ]);
+  });
+
+  it('charges the difference off-session when the increment is declined', async () => {
+    await card('pm_card_visa_increment_declined');
+    await policy('5.00');
+    const s = await begin();
+    expect(await outgrow(s.workflow_id, s.id)).toMatchObject({ status: 'declined' });
+    const { outcome, receipt } = await finish(s.workflow_id, s.id);
+    expect(outcome).toMatchObject({ total: '6.82', amountCaptured: '6.82' });
+    expect(receipt).toMatchObject({ amount_paid: '6.8200', payment_status: 'paid' });
+    expect(await kinds(s.id)).toEqual([
+      'authorization:succeeded:5.00',
+      'increment:declined:10.00',
+      'capture:succeeded:5.00',
+      'off_session_charge:succeeded:1.82',
+    ]);
+  });
+
+  it('records a debt when the difference is declined too, refuses the driver until it is paid', async () => {
+    await card('pm_card_chargeDeclinedOffSession');
+    await policy('5.00');
+    const s = await begin();
+    const { outcome, receipt } = await finish(s.workflow_id, s.id);
+    expect(outcome).toMatchObject({ total: '6.82', amountCaptured: '5.00' });
+    expect(receipt).toMatchObject({
+      amount_paid: '5.0000',
+      amount_due: '1.8200',
+      payment_status: 'partially_paid',
+    });
+    expect(await kinds(s.id)).toEqual([
+      'authorization:succeeded:5.00',
+      'capture:succeeded:5.00',
+      'off_session_charge:declined:1.82',
+      'debt:open:1.82',
+    ]);
+    const check = {
+      organizationId: stack.fx.organizationId,
+      chargePointId: stack.fx.chargePointId,
+      concurrency: false,
+    };
+    const entitlements = databaseEntitlements(db());
+    expect((await entitlements.idTagInfo(check, stack.fx.idTag, new Date())).status).toBe('Blocked');
+
+    const debts = await as('owner')('GET', `/debts?user_id=${stack.fx.userId}&status=open`);
+    expect(debts.body.data).toEqual([
+      expect.objectContaining({ amount: '1.82', session_id: s.id, status: 'open' }),
+    ]);
+    const refused = await as('owner')('POST', `/debts/${debts.body.data[0].id}/pay`, {
+      payment_method_id: 'pm_card_chargeDeclinedOffSession',
+    });
+    expect(refused.status).toBe(402);
+    expect((await entitlements.idTagInfo(check, stack.fx.idTag, new Date())).status).toBe('Blocked');
+    const paid = await as('owner')('POST', `/debts/${debts.body.data[0].id}/pay`, {
+      payment_method_id: 'pm_card_visa',
+    });
+    expect(paid.status).toBe(200);
+    expect(paid.body).toMatchObject({ status: 'paid', amount: '1.82' });
+    expect((await entitlements.idTagInfo(check, stack.fx.idTag, new Date())).status).toBe('Accepted');
+    const again = await as('owner')('POST', `/debts/${debts.body.data[0].id}/pay`, {});
+    expect(again.status).toBe(409);
+    expect((await kinds(s.id)).at(-1)).toBe('debt_payment:succeeded:1.82');
+  });
+
+  it('stops the session remotely when the hold cannot grow and the policy says stop', async () => {
+    await card('pm_card_visa_increment_declined');
+    await policy('5.00', 'stop');
+    const s = await begin();
+    expect(await outgrow(s.workflow_id, s.id)).toMatchObject({ status: 'declined' });
+    const command = await eventually(async () =>
+      findCommandByKey(db(), `${s.workflow_id}:remote-stop-at-limit`),
+    );
+    expect(command).toMatchObject({ action: 'RemoteStopTransaction' });
+    await finish(s.workflow_id, s.id);
+  });
+
+  it('captures before the hold expires when StopTransaction never comes, and flags the session', async () => {
+    await card('pm_card_visa');
+    await policy('50.00');
+    stack.running.fake.setHoldLifetime(4_000);
+    try {
+      const s = await begin();
+      await stack.bridge.sendReadings(s.workflow_id, [{ timestamp: at(10), energyWh: '5000' }]);
+      const outcome = await stack.env.client.workflow.getHandle(s.workflow_id).result();
+      // Priced from the readings received: 4 kWh and 10 minutes.
+      expect(outcome).toMatchObject({ status: 'completed', total: '2.90', amountCaptured: '2.90' });
+      const session = await db()('charging_sessions').where({ id: s.id }).first();
+      expect(session).toMatchObject({ stop_reason: 'CaptureDeadline', status: 'completed' });
+      expect(await kinds(s.id)).toEqual(['authorization:succeeded:50.00', 'capture:succeeded:2.90']);
+      // The charge point comes back later: its StopTransaction finds the session closed.
+      expect(await stack.bridge.stop(s.workflow_id, { meterStopWh: '9000', timestamp: at(40) })).toBe(false);
+    } finally {
+      stack.running.fake.setHoldLifetime(undefined);
+    }
+  });
+
+  it('releases a hold that outlived its session, and books it as a release', async () => {
+    await card('pm_card_visa');
+    await policy('50.00');
+    const s = await begin();
+    const held = await eventually(async () =>
+      (await movements(s.id)).find((m) => m.kind === 'authorization'),
+    );
+    expect(held.status).toBe('succeeded');
+    // The workflow dies before its capture and someone closes the session by hand.
+    await stack.env.client.workflow.getHandle(s.workflow_id).terminate('test: lost before capture');
+    await db()('charging_sessions').where({ id: s.id }).update({ status: 'unbilled' });
+    const payment = await db()('payments').where({ session_id: s.id }).first();
+    const released = await stack.env.client.workflow.execute('holdSweep', {
+      taskQueue: stack.timers.taskQueue,
+      workflowId: `hold-sweep-test-${s.id}`,
+      args: [{ olderThanMs: 0 }],
+    });
+    expect(released).toBeGreaterThanOrEqual(1);
+    expect(stack.running.fake.paymentIntent(payment.provider_payment_id)?.status).toBe('canceled');
+    expect((await db()('payments').where({ session_id: s.id }).first()).status).toBe('canceled');
+    expect(await kinds(s.id)).toEqual(['authorization:succeeded:50.00', 'release:succeeded:50.00']);
+    expect(await db()('refunds').where({ payment_id: payment.id })).toEqual([]);
+  });
+
+  it('refuses a bad hold policy with the field named, and writes nothing', async () => {
+    const before = await db()('hold_policies').count('* as n').first();
+    for (const [body, param] of [
+      [{ amount: '-5', currency: 'EUR' }, 'amount'],
+      [{ amount: '5.001', currency: 'EUR' }, 'amount'],
+      [{ amount: '5', currency: 'EURO' }, 'currency'],
+      [{ amount: '5', currency: 'EUR', increment_at_percent: 120 }, 'increment_at_percent'],
+      [{ amount: '5', currency: 'EUR', on_limit: 'panic' }, 'on_limit'],
+      [{ amount: '5', currency: 'EUR', site_id: 'site_nope' }, 'site_id'],
+    ] as const) {
+      const res = await as('owner')('PUT', '/hold-policies', body);
+      expect({ status: res.status, param: res.body.error?.param }).toEqual({
+        status: res.status >= 400 ? res.status : 400,
+        param,
+      });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+    }
+    expect(await db()('hold_policies').count('* as n').first()).toEqual(before);
+    const ok = await as('owner')('PUT', '/hold-policies', {
+      amount: '25.00',
+      currency: 'eur',
+      power_class: 'DC',
+      on_limit: 'stop',
+    });
+    expect(ok.body).toMatchObject({
+      amount: '25.00',
+      currency: 'EUR',
+      power_class: 'DC',
+      increment_at_percent: '80',
+      on_limit: 'stop',
+    });
+    expect((await as('billing')('PUT', '/hold-policies', { amount: '1', currency: 'EUR' })).status).toBe(403);
+  });
+});
