@@ -11,22 +11,62 @@ import {
   redeemPromotion,
 } from '../db/repositories/promotionRedemptions';
 import { resolveTariffForSession } from '../db/repositories/tariffs';
-import { findPayerContext, findSession, markSessionOpened } from '../db/repositories/sessions';
+import {
+  findPayerContext,
+  findSession,
+  markSessionOpened,
+  type PayerContext,
+} from '../db/repositories/sessions';
+import { priceRunning } from '../workflows/charging-session/pricing';
 import { enqueueCommand } from '../db/repositories/chargePointCommands';
 import { getOrganization } from '../db/repositories/organizations';
 import { type OnLimit, resolveHoldPolicy } from '../db/repositories/holdPolicies';
-import { recordMovement } from '../db/repositories/paymentMovements';
+import { recordMovement, sessionMovements } from '../db/repositories/paymentMovements';
+import { paidWith } from './paid-with';
 import { upsertPayment } from '../db/repositories/payments';
 import { completeSessionWithReceipt } from '../db/repositories/receipts';
 import type { ChargingSessionInput } from '../workflows/charging-session/messages';
 
 export type { PricingSnapshot };
 
+export type PaymentMode = 'card' | 'wallet' | 'invoice' | 'roaming' | 'terminal' | 'free';
+
+/**
+ * How a session is paid, from the id tag and the user: a roaming partner's token is billed to the partner,
+ * a terminal's tag waits for the terminal's authorization, a free session holds nothing, and otherwise the
+ * user's choice (wallet, invoice) or, as before payment modes, their card, else the organization's invoice.
+ */
+export function paymentModeOf(payer: PayerContext, free: boolean): PaymentMode {
+  if (payer.tagType === 'roaming') return 'roaming';
+  if (payer.tagType === 'terminal') return 'terminal';
+  if (free) return 'free';
+  if (payer.paymentMode === 'wallet' || payer.paymentMode === 'invoice') return payer.paymentMode;
+  return payer.paymentMethodId ? 'card' : 'invoice';
+}
+
+// A probe well past any real session: if even this costs nothing, a rule makes the session free.
+const PROBE_WH = 1_000_000;
+const PROBE_MS = 24 * 3600_000;
+
+function isFree(input: ChargingSessionInput, tariff: TariffVersion, pricing: PricingSnapshot): boolean {
+  const probe = priceRunning(
+    input,
+    { status: 'active', tariff, pricing },
+    {
+      lastEnergyWh: new Dec(input.meterStartWh).add(PROBE_WH).toFixed(),
+      lastTimestamp: new Date(Date.parse(input.startedAt) + PROBE_MS).toISOString(),
+    },
+  );
+  return probe !== null && new Dec(probe.total).isZero();
+}
+
 export interface OpenedSession {
   status: 'active' | 'unbilled';
   reason?: string;
   tariff?: TariffVersion;
   pricing?: PricingSnapshot;
+  /** How the driver pays; absent in sessions opened before payment paths existed (card or invoice). */
+  paymentMode?: PaymentMode;
   hold?: {
     amount: string;
     currency: string;
@@ -133,11 +173,13 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         });
         return { status: 'unbilled', reason };
       }
-      await markSessionOpened(db, input.sessionId, {
-        userId: payer.userId,
-        tariffVersionId: tariff.versionId,
-        currency: tariff.currency,
-        status: 'active',
+      const pricing = await snapshotPricing(db, {
+        organizationId: input.organizationId,
+        chargePointId: input.chargePointId,
+        connectorId: input.connectorId,
+        sessionId: input.sessionId,
+        payer,
+        at,
       });
       const policy = await resolveHoldPolicy(db, {
         organizationId: input.organizationId,
@@ -147,18 +189,21 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
       // A policy in another currency than the tariff's cannot be held: the charge point's amount applies.
       const usable = policy && policy.currency === tariff.currency ? policy : undefined;
       const holdAmount = usable?.amount ?? payer.holdAmount;
-      const canHold = payer.paymentMethodId && new Dec(holdAmount).gt(0);
+      const paymentMode = paymentModeOf(payer, isFree(input, tariff, pricing));
+      const canHold = paymentMode === 'card' && new Dec(holdAmount).gt(0);
+      await markSessionOpened(db, input.sessionId, {
+        userId: payer.userId,
+        tariffVersionId: tariff.versionId,
+        currency: tariff.currency,
+        status: 'active',
+        paymentMode,
+        roamingParty: paymentMode === 'roaming' ? payer.roamingParty : null,
+      });
       return {
         status: 'active',
         tariff,
-        pricing: await snapshotPricing(db, {
-          organizationId: input.organizationId,
-          chargePointId: input.chargePointId,
-          connectorId: input.connectorId,
-          sessionId: input.sessionId,
-          payer,
-          at,
-        }),
+        pricing,
+        paymentMode,
         hold: canHold
           ? {
               amount: holdAmount,
@@ -350,11 +395,20 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
     },
 
     async issueReceipt(req: IssueReceiptInput): Promise<{ receiptId: string; number: string } | null> {
-      const amountDue = req.priced ? new Dec(req.priced.total).sub(req.amountPaid) : new Dec(0);
+      const amountDue = Dec.max(req.priced ? new Dec(req.priced.total).sub(req.amountPaid) : new Dec(0), 0);
+      const session = await findSession(db, req.sessionId);
       const receipt = await completeSessionWithReceipt(db, {
         ...req,
         stoppedAt: new Date(req.stoppedAt),
-        amountDue: Dec.max(amountDue, 0).toFixed(),
+        amountDue: amountDue.toFixed(),
+        paidWith: req.priced
+          ? paidWith(
+              session?.payment_mode ?? null,
+              session?.roaming_party ?? null,
+              await sessionMovements(db, session!.organization_id, req.sessionId),
+              formatMoney(amountDue, req.priced.currency),
+            )
+          : null,
       });
       if (req.redemptionId && req.priced) {
         const discounted = req.priced.lines

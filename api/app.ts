@@ -120,6 +120,7 @@ export function createApp(deps: AppDeps): express.Express {
     webhooks: deps.webhooks,
     providerRecords: deps.providerRecords,
     payments: deps.payments,
+    sessions: deps.sessions,
   };
   const app = express();
   app.disable('x-powered-by');

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../config/logger';
+import type { SessionBridge } from '../ocpp/billing/session-bridge';
 import type { PaymentProvider } from '../payments/port';
 import type { ProviderRecords } from '../payments/provider-records';
 import type { WebhookControl } from './webhook-control';
@@ -46,6 +47,8 @@ export interface AppDeps {
   providerRecords?: ProviderRecords;
   /** Charges a driver's debt on request; without it POST /debts/{id}/pay answers 503. */
   payments?: PaymentProvider;
+  /** Links a terminal's authorization to a running session; without it that route answers 503. */
+  sessions?: Pick<SessionBridge, 'linkTerminalPayment'>;
 }
 
 export interface ScheduleControl {
@@ -69,4 +72,5 @@ export interface ResolvedDeps {
   webhooks?: WebhookControl;
   providerRecords?: ProviderRecords;
   payments?: PaymentProvider;
+  sessions?: Pick<SessionBridge, 'linkTerminalPayment'>;
 }

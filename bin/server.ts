@@ -99,6 +99,7 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
     webhooks: createWebhookControl(deps.client, { taskQueue: deps.taskQueue, ...webhookTimings }),
     providerRecords: deps.providerRecords,
     payments: deps.payments,
+    sessions,
   });
   // Each organization's monthly schedule; an organization created later gets its schedule at the next start.
   try {

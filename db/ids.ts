@@ -58,7 +58,10 @@ export type IdPrefix =
   | 'aud'
   | 'hp'
   | 'mv'
-  | 'debt';
+  | 'debt'
+  | 'wal'
+  | 'wle'
+  | 'wcr';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   return `${prefix}_${encodeTime(now)}${encodeRandom()}`;

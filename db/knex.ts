@@ -18,6 +18,8 @@ import * as eventsWebhooks from './migrations/015_events_webhooks';
 import * as reconciliation from './migrations/016_reconciliation';
 import * as auditLog from './migrations/017_audit_log';
 import * as paymentMovements from './migrations/018_payment_movements';
+import * as wallets from './migrations/019_wallets';
+import * as paymentPaths from './migrations/020_payment_paths';
 
 // numeric comes back as a string (exact); bigint counts as numbers are safe for our row counts.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number.parseInt(v, 10));
@@ -42,6 +44,8 @@ const migrations: Record<string, Knex.Migration> = {
   '016_reconciliation': reconciliation,
   '017_audit_log': auditLog,
   '018_payment_movements': paymentMovements,
+  '019_wallets': wallets,
+  '020_payment_paths': paymentPaths,
 };
 const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(migrations).sort(),

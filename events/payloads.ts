@@ -22,6 +22,7 @@ export function sessionObject(s: SessionRow, priced?: PricedSession | null) {
     status: s.status,
     currency: s.currency,
     tariff_version_id: s.tariff_version_id,
+    payment_mode: s.payment_mode ?? null,
     started_at: iso(s.started_at),
     stopped_at: iso(s.stopped_at),
     energy_wh: s.energy_wh,
@@ -60,6 +61,7 @@ export function receiptObject(r: ReceiptRow) {
     amount_paid: formatMoney(r.amount_paid, r.currency),
     amount_due: formatMoney(r.amount_due, r.currency),
     payment_status: r.payment_status,
+    paid_with: r.paid_with ?? null,
     issued_at: iso(r.issued_at),
   };
 }

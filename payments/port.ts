@@ -29,6 +29,14 @@ export interface AuthorizeRequest {
   saveForOffSession?: boolean;
 }
 
+/** The card a payment was made with, as the provider reported it: for a receipt that says how it was paid. */
+export interface CardSummary {
+  /** The card network in the provider's lower-case spelling: `visa`, `mastercard`, `amex`, `discover`, ... */
+  brand: string;
+  /** The last four digits of the card number. */
+  last4: string;
+}
+
 export type AuthorizeResult =
   | {
       outcome: 'authorized';
@@ -40,6 +48,8 @@ export type AuthorizeResult =
       multicapture: boolean;
       /** ISO time the hold must be captured before, as the provider reported it; null when it did not. */
       captureBefore: string | null;
+      /** The card that holds the money; absent when the provider did not say (or it was not a card). */
+      card?: CardSummary;
     }
   | { outcome: 'declined'; paymentId?: string; code: string; message: string };
 
@@ -96,7 +106,13 @@ export interface OffSessionChargeRequest {
 }
 
 export type OffSessionChargeResult =
-  | { outcome: 'charged'; paymentId: string; amountMinor: number }
+  | {
+      outcome: 'charged';
+      paymentId: string;
+      amountMinor: number;
+      /** The card charged; absent when the provider did not say (or it was not a card). */
+      card?: CardSummary;
+    }
   /** `authentication_required`: the issuer wants the cardholder present (3-D Secure); ask them on-session. */
   | {
       outcome: 'declined' | 'authentication_required';

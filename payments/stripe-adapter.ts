@@ -25,7 +25,7 @@ import {
   stripeCurrency,
   toPortError,
 } from './stripe-errors';
-import { createStripeHolds } from './stripe-holds';
+import { cardField, createStripeHolds, WITH_CHARGE } from './stripe-holds';
 
 export interface StripeClientOptions {
   secretKey: string;
@@ -109,6 +109,8 @@ export function createStripeProvider(stripe: Stripe, options: StripeProviderOpti
       automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
       ...(r.description ? { description: r.description } : {}),
       ...(r.metadata ? { metadata: r.metadata } : {}),
+      // The charge names the card (brand, last four digits) the receipt shows.
+      expand: WITH_CHARGE,
     };
     try {
       const intent = await stripe.paymentIntents.create(params, { idempotencyKey: r.idempotencyKey });
@@ -116,7 +118,7 @@ export function createStripeProvider(stripe: Stripe, options: StripeProviderOpti
         // Cards settle synchronously; `processing` belongs to methods that confirm later, and Stripe then
         // reports the result by webhook.
         log.info('charged off-session', { paymentId: intent.id, amountMinor: intent.amount });
-        return { outcome: 'charged', paymentId: intent.id, amountMinor: intent.amount };
+        return { outcome: 'charged', paymentId: intent.id, amountMinor: intent.amount, ...cardField(intent) };
       }
       const failure = intent.last_payment_error;
       const needsCustomer = intent.status === 'requires_action';

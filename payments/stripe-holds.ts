@@ -12,6 +12,7 @@ import {
   type CancelResult,
   type CaptureRequest,
   type CaptureResult,
+  type CardSummary,
   type IncrementRequest,
   type IncrementResult,
   type PaymentCapabilities,
@@ -29,7 +30,7 @@ import {
 
 // Stripe's documented limit per PaymentIntent, declines included.
 const MAX_INCREMENT_ATTEMPTS = 10;
-const WITH_CHARGE = ['latest_charge'];
+export const WITH_CHARGE = ['latest_charge'];
 
 interface HoldFeatures {
   incrementalAuthorization: boolean;
@@ -45,6 +46,16 @@ function cardOf(intent: Stripe.PaymentIntent): Stripe.Charge.PaymentMethodDetail
   return charge.payment_method_details?.card ?? undefined;
 }
 
+/**
+ * The card a payment was made with, for receipts: brand and last four digits from the expanded charge.
+ * Undefined when the charge was not expanded or carries no card (the port's field is optional).
+ */
+export function cardSummaryOf(intent: Stripe.PaymentIntent): CardSummary | undefined {
+  const card = cardOf(intent);
+  if (!card?.brand || !card.last4) return undefined;
+  return { brand: card.brand, last4: card.last4 };
+}
+
 /** What the card network granted this hold. Absent details mean not granted, and no known deadline. */
 function holdFeatures(intent: Stripe.PaymentIntent): HoldFeatures {
   const card = cardOf(intent);
@@ -56,6 +67,12 @@ function holdFeatures(intent: Stripe.PaymentIntent): HoldFeatures {
     overcaptureMaxMinor: overcapture ? (card?.overcapture?.maximum_amount_capturable ?? null) : null,
     captureBefore: card?.capture_before ? new Date(card.capture_before * 1000).toISOString() : null,
   };
+}
+
+/** `{ card }` when the provider reported the card, else nothing, so results carry no `card: undefined`. */
+export function cardField(intent: Stripe.PaymentIntent): { card?: CardSummary } {
+  const card = cardSummaryOf(intent);
+  return card ? { card } : {};
 }
 
 function paymentStatus(status: Stripe.PaymentIntent.Status): PaymentStatus {
@@ -121,6 +138,7 @@ export function createStripeHolds(stripe: Stripe, log: Logger) {
           incrementalAuthorization: features.incrementalAuthorization,
           multicapture: features.multicapture,
           captureBefore: features.captureBefore,
+          ...cardField(intent),
         };
       }
       // Created but not holding funds: the card wants 3-D Secure, which nobody can complete from here.

@@ -2,7 +2,8 @@ import type { Router } from 'express';
 import { appendAudit } from '../../db/repositories/auditLog';
 import { getDebt, listDebts, markDebtPaid, type Debt } from '../../db/repositories/debts';
 import { recordMovement } from '../../db/repositories/paymentMovements';
-import { toMinorUnits } from '../../pricing/money';
+import { fromMinorUnits, toMinorUnits } from '../../pricing/money';
+import { upsertPayment } from '../../db/repositories/payments';
 import {
   deleteHoldPolicy,
   type HoldPolicy,
@@ -305,6 +306,92 @@ export function registerPaymentRoutes(router: Router, deps: ResolvedDeps): void 
           return updated;
         });
         return { status: 200, body: debtJson(paid ?? debt) };
+      },
+      OPERATORS,
+    ),
+  );
+
+  // A contactless terminal authorized the driver's card for this session; the session captures it at its end
+  // through the same port. The authorization must be a hold in the session's currency, not yet captured.
+  router.post(
+    '/sessions/:id/terminal-payment',
+    act(
+      deps,
+      async ({ db, org, params, body: raw }) => {
+        const body = readBody(raw, ['authorization_reference']);
+        const reference = requiredString(body, 'authorization_reference', {
+          max: 255,
+          pattern: /^pi_[A-Za-z0-9_]+$/,
+          patternMessage: 'must be the payment id the terminal answered (pi_...)',
+        });
+        const session = await db('charging_sessions')
+          .where({ organization_id: org.id, id: params.id })
+          .first();
+        if (!session) throw resourceMissing('session', params.id);
+        if (session.payment_mode !== 'terminal' || !['starting', 'active'].includes(session.status)) {
+          throw new ApiError(
+            409,
+            'invalid_request_error',
+            'session_not_awaiting_terminal',
+            `Session ${session.id} is not a running terminal-paid session.`,
+          );
+        }
+        const { payments, sessions } = deps;
+        if (!payments || !sessions)
+          throw new ApiError(503, 'api_error', 'payments_unavailable', 'Payments are not configured here.');
+        const held = (await payments.capabilities(reference)).payment;
+        if (!held || held.status !== 'authorized' || held.currency.toUpperCase() !== session.currency) {
+          throw invalidParam('authorization_reference', `must be an uncaptured hold in ${session.currency}`);
+        }
+        const amountAuthorized = money(
+          fromMinorUnits(held.amountCapturableMinor, session.currency).toFixed(),
+          session.currency,
+        )!;
+        const payment = await upsertPayment(db, {
+          organizationId: org.id,
+          sessionId: session.id,
+          provider: payments.name,
+          providerPaymentId: reference,
+          status: 'authorized',
+          currency: session.currency,
+          amountAuthorized,
+        });
+        await recordMovement(db, {
+          organizationId: org.id,
+          sessionId: session.id,
+          paymentId: payment.id,
+          kind: 'authorization',
+          status: 'succeeded',
+          amount: amountAuthorized,
+          amountMinor: held.amountCapturableMinor,
+          currency: session.currency,
+          providerReference: reference,
+          idempotencyKey: `terminal:${session.id}:${reference}`,
+          detail: { method: 'terminal' },
+        });
+        if (
+          !(await sessions.linkTerminalPayment(session.workflow_id, {
+            paymentId: reference,
+            amountAuthorized,
+            currency: session.currency,
+          }))
+        ) {
+          throw new ApiError(
+            409,
+            'invalid_request_error',
+            'session_not_running',
+            `Session ${session.id} has ended.`,
+          );
+        }
+        return {
+          status: 200,
+          body: {
+            object: 'terminal_payment',
+            session_id: session.id,
+            authorization_reference: reference,
+            amount_authorized: amountAuthorized,
+          },
+        };
       },
       OPERATORS,
     ),

@@ -153,6 +153,7 @@ function receiptJson(view: SessionView['receipt'], exemption: SessionView['exemp
     amount_paid: money(r.amount_paid, r.currency),
     amount_due: money(r.amount_due, r.currency),
     payment_status: r.payment_status,
+    paid_with: r.paid_with ?? null,
     // An approved exemption credits this receipt through its credit note; the receipt itself never changes.
     exemption: exemption?.status === 'approved' ? exemptionSummaryJson(exemption) : null,
     issued_at: iso(r.issued_at),

@@ -29,7 +29,10 @@ export type AuditAction =
   | 'webhook_endpoint.secret_rotated'
   | 'hold_policy.set'
   | 'hold_policy.deleted'
-  | 'debt.paid';
+  | 'debt.paid'
+  | 'wallet.topped_up'
+  | 'wallet.granted'
+  | 'user.payment_mode_set';
 
 export interface Actor {
   type: 'member' | 'system' | 'provider';

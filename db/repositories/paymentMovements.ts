@@ -14,7 +14,15 @@ export type MovementKind =
   | 'refund'
   | 'off_session_charge'
   | 'debt'
-  | 'debt_payment';
+  | 'debt_payment'
+  // The prepaid wallet (db/repositories/wallets.ts); no provider call except a top-up's card charge.
+  | 'wallet_reservation'
+  | 'wallet_settlement'
+  | 'wallet_release'
+  | 'wallet_top_up'
+  | 'wallet_grant'
+  | 'wallet_expiry'
+  | 'wallet_adjustment';
 
 export interface NewMovement {
   organizationId: string;

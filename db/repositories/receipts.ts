@@ -18,6 +18,7 @@ export interface ReceiptRow {
   amount_paid: string;
   amount_due: string;
   payment_status: string;
+  paid_with?: unknown;
   issued_at: Date;
 }
 
@@ -49,6 +50,8 @@ export interface CompleteSession {
   amountPaid: string;
   amountDue: string;
   paymentStatus: string;
+  /** How the session was paid (docs/payments.md); null for sessions without a price. */
+  paidWith?: object | null;
 }
 
 /**
@@ -107,6 +110,7 @@ export async function completeSessionWithReceipt(db: Knex, c: CompleteSession): 
         amount_paid: c.amountPaid,
         amount_due: c.amountDue,
         payment_status: c.paymentStatus,
+        paid_with: c.paidWith ? JSON.stringify(c.paidWith) : null,
       })
       .returning('*');
     // A session that used nothing has no lines (knex refuses an empty insert).

@@ -25,6 +25,8 @@ export interface SessionRow {
   stopped_at: Date | null;
   stop_reason: string | null;
   workflow_id: string;
+  payment_mode?: string | null;
+  roaming_party?: string | null;
 }
 
 export interface AllocateTransaction {
@@ -115,6 +117,8 @@ export async function markSessionOpened(
     currency: string | null;
     status: 'active' | 'unbilled';
     reason?: string;
+    paymentMode?: string;
+    roamingParty?: string | null;
   },
 ): Promise<void> {
   await db.transaction(async (trx) => {
@@ -126,6 +130,8 @@ export async function markSessionOpened(
         currency: fields.currency,
         status: fields.status,
         status_reason: fields.reason ?? null,
+        payment_mode: fields.paymentMode ?? null,
+        roaming_party: fields.roamingParty ?? null,
         updated_at: trx.fn.now(),
       })
       .returning('*');
@@ -148,6 +154,10 @@ export interface PayerContext {
   paymentMethodId: string | null;
   paymentCustomerId: string | null;
   holdAmount: string;
+  /** The user's chosen way to pay (users.payment_mode); null: their card, else the invoice. */
+  paymentMode: string | null;
+  tagType: string | null;
+  roamingParty: string | null;
 }
 
 /** Who pays for a session and how much to hold: the id tag's user (same organization) and the charge point's hold. */
@@ -159,6 +169,7 @@ export async function findPayerContext(
 ): Promise<PayerContext> {
   const cp = await db('charge_points').where({ id: chargePointId }).first('hold_amount');
   const tag = await findIdTagByValue(db, idTag);
+  const tagRow = tag ? await db('id_tags').where({ id: tag.id }).first('type', 'roaming_party') : undefined;
   const user =
     tag && tag.organizationId === organizationId ? await getUser(db, organizationId, tag.userId) : undefined;
   return {
@@ -168,5 +179,8 @@ export async function findPayerContext(
     paymentMethodId: user?.paymentMethodId ?? null,
     paymentCustomerId: user?.paymentCustomerId ?? null,
     holdAmount: cp?.hold_amount ?? '0',
+    paymentMode: user ? ((await db('users').where({ id: user.id }).first())?.payment_mode ?? null) : null,
+    tagType: tag && tag.organizationId === organizationId ? (tagRow?.type ?? null) : null,
+    roamingParty: tag && tag.organizationId === organizationId ? (tagRow?.roaming_party ?? null) : null,
   };
 }

@@ -10,6 +10,8 @@ import {
   runningCostQuery,
   stopTransactionSignal,
   StopTransactionV1,
+  terminalPaymentSignal,
+  type TerminalPaymentV1,
 } from '../../workflows/charging-session/messages';
 import { CHARGE_POINT_ID, ID_TAG, ORGANIZATION_ID, SESSION_STATUS } from '../../workflows/search-attributes';
 
@@ -21,6 +23,8 @@ export interface SessionBridge {
   stop(workflowId: string, stop: StopTransactionV1): Promise<boolean>;
   sendStatus(workflowId: string, status: ConnectorStatusV1): Promise<boolean>;
   runningCost(workflowId: string): Promise<RunningCost | undefined>;
+  /** A contactless terminal's authorization for the session; false when the session is not running. */
+  linkTerminalPayment(workflowId: string, payment: TerminalPaymentV1): Promise<boolean>;
 }
 
 export function createSessionBridge(client: Client, taskQueue: string): SessionBridge {
@@ -68,6 +72,8 @@ export function createSessionBridge(client: Client, taskQueue: string): SessionB
       signal(workflowId, () => client.workflow.getHandle(workflowId).signal(meterValuesSignal, readings)),
     stop: (workflowId, request) =>
       signal(workflowId, () => client.workflow.getHandle(workflowId).signal(stopTransactionSignal, request)),
+    linkTerminalPayment: (workflowId, payment) =>
+      signal(workflowId, () => client.workflow.getHandle(workflowId).signal(terminalPaymentSignal, payment)),
     sendStatus: (workflowId, status) =>
       signal(workflowId, () => client.workflow.getHandle(workflowId).signal(connectorStatusSignal, status)),
     async runningCost(workflowId) {

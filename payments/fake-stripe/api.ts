@@ -5,8 +5,9 @@ import { type FakeCharge } from './charges';
 import { type DeclineRule } from './declines';
 import { type DisputeReason, type FakeDispute } from './disputes';
 import { type FakeEventRecord, type WebhookDelivery } from './events';
-import { type FailureRule } from './failure-injection';
+import { type FailureRule, type FakeOperation } from './failure-injection';
 import { type FeeSchedule } from './fees';
+import { type LatencyOption } from './latency';
 import { type FakePaymentIntent } from './payment-intents';
 import { type FakeRefund } from './refunds';
 import { type FakeTransfer } from './transfers';
@@ -27,6 +28,12 @@ export interface FakeStripeOptions {
    * for most online card authorizations on Stripe. See also setHoldLifetime and expireHold.
    */
   holdLifetimeMs?: number;
+  /**
+   * How long every API reply takes, in milliseconds: `{ min, max }` draws each reply's time uniformly from
+   * the range (a real provider answers in roughly 100-300 ms), a number is a fixed time; default 0. The fake
+   * acts at once and holds the reply back; the test-only /_fake routes always answer at once. See setLatency.
+   */
+  latencyMs?: LatencyOption;
 }
 
 export interface RecordedRequest {
@@ -35,6 +42,11 @@ export interface RecordedRequest {
   idempotencyKey?: string;
   status: number;
   replayed: boolean;
+  /**
+   * The money-moving call this was (see FakeOperation), which the path alone does not tell: a hold and an
+   * off-session charge are both `POST /v1/payment_intents`. Absent for reads and other calls.
+   */
+  operation?: FakeOperation;
 }
 
 export interface FakeStripe {
@@ -99,14 +111,19 @@ export interface FakeStripe {
   expireHold(paymentIntentId: string): FakePaymentIntent;
   /** Holds placed from now on last this long; undefined restores the start option (also `/_fake/hold_lifetime`). */
   setHoldLifetime(ms: number | undefined): void;
+  /**
+   * API replies from now on take this long (see FakeStripeOptions.latencyMs; 0 turns latency off);
+   * undefined restores the start option (also `POST /_fake/latency` with min_ms and max_ms).
+   */
+  setLatency(latency: LatencyOption | undefined): void;
   /** Increment attempts made on an intent so far, declines included (Stripe allows 10). */
   incrementAttempts(paymentIntentId: string): number;
   /** Every request handled so far, in the order the fake acted on them: what actually went over the wire. */
   requests(): RecordedRequest[];
   /**
    * Forgets every object, event, idempotency key, failure and decline rule and recorded request, abandons
-   * webhook deliveries under way, and goes back to the real clock and the webhook endpoint and hold lifetime
-   * it was started with.
+   * webhook deliveries under way, and goes back to the real clock and the webhook endpoint, hold lifetime
+   * and latency it was started with.
    */
   reset(): void;
 }

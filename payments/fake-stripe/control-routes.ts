@@ -1,7 +1,8 @@
 // Test-only routes under /_fake/ for what Stripe has no API for: a cardholder disputing a charge, the bank
 // deciding it, Stripe delivering an event again, a hold reaching its deadline, the card network declining
-// the next hold, increment or off-session charge. They take a form or JSON body and no API key, so a shell
-// script or another process (the local platform runs the fake as its own) can drive them with curl.
+// the next hold, increment or off-session charge, every API reply taking a real provider's time. They take a
+// form or JSON body and no API key, so a shell script or another process (the local platform runs the fake
+// as its own) can drive them with curl.
 import { type DeclineOperation, declineOperations, type DeclineRule } from './declines';
 import { type DisputeRequest } from './ledger';
 import { type DisputeReason, disputeReasons, type DisputeStatus, type FakeDispute } from './disputes';
@@ -11,6 +12,7 @@ import { decodeId } from './http-input';
 import { emptyFormObject, type FormObject, FormParseError, parseForm } from './form-body';
 import { optionalEnum, optionalInteger, optionalString, rejectUnknown } from './params';
 import { invalidParam, unrecognizedUrl } from './stripe-error';
+import { type LatencyOption } from './latency';
 
 export const CONTROL_PREFIX = '/_fake/';
 
@@ -22,6 +24,7 @@ export interface ControlActions {
   expireHold(id: string): FakePaymentIntent;
   declineNext(rule: DeclineRule): void;
   setHoldLifetime(ms: number | undefined): void;
+  setLatency(latency: LatencyOption | undefined): void;
 }
 
 /** A form body, or a flat JSON object whose numbers and booleans are read like their form spelling. */
@@ -64,6 +67,7 @@ const declineParams = new Set([
   'count',
 ]);
 const holdLifetimeParams = new Set(['seconds']);
+const latencyParams = new Set(['min_ms', 'max_ms']);
 
 function declineRule(params: FormObject): DeclineRule {
   rejectUnknown(params, declineParams);
@@ -137,6 +141,25 @@ export function controlRoute(
     // No seconds: back to the lifetime the fake was started with.
     actions.setHoldLifetime(seconds === undefined ? undefined : seconds * 1000);
     return { object: 'hold_lifetime', seconds: seconds ?? null };
+  }
+  if (method === 'POST' && path === '/_fake/latency') {
+    rejectUnknown(params, latencyParams);
+    const min = optionalInteger(params, 'min_ms');
+    const max = optionalInteger(params, 'max_ms');
+    if (min === undefined && max === undefined) {
+      // Neither: back to the latency the fake was started with.
+      actions.setLatency(undefined);
+      return { object: 'latency', min_ms: null, max_ms: null };
+    }
+    if (min === undefined) {
+      throw invalidParam('min_ms is required with max_ms.', { code: 'parameter_missing', param: 'min_ms' });
+    }
+    // min_ms alone is a fixed latency.
+    const range = { min, max: max ?? min };
+    if (range.min < 0) throw invalidParam('min_ms must be at least 0.', { param: 'min_ms' });
+    if (range.max < range.min) throw invalidParam('max_ms must be at least min_ms.', { param: 'max_ms' });
+    actions.setLatency(range);
+    return { object: 'latency', min_ms: range.min, max_ms: range.max };
   }
   const resend = /^\/_fake\/events\/([^/]+)\/resend$/.exec(path);
   if (method === 'POST' && resend) {

@@ -3,6 +3,7 @@ export { type FakeStripe, type FakeStripeOptions, type RecordedRequest } from '.
 export { type FailureRule, type FakeOperation } from './failure-injection';
 export { type DeclineOperation, type DeclineRule } from './declines';
 export { DEFAULT_HOLD_LIFETIME_MS } from './holds';
+export { type LatencyOption, type LatencyRange } from './latency';
 export { MAX_INCREMENT_ATTEMPTS } from './increments';
 export { type FakePaymentIntent, type PaymentIntentStatus } from './payment-intents';
 export { type FakeRefund } from './refunds';

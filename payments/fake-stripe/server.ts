@@ -7,13 +7,14 @@ import { type FakeStripe, type FakeStripeOptions, type RecordedRequest } from '.
 import { CONTROL_PREFIX, controlRoute, parseControlBody } from './control-routes';
 import { DeclineScript } from './declines';
 import { type EventRequest, EventStore, type FakeEventRecord, type WebhookDelivery } from './events';
-import { defaultErrorType, FailureInjector } from './failure-injection';
+import { classify, defaultErrorType, FailureInjector, type FakeOperation } from './failure-injection';
 import { feeSchedule } from './fees';
 import { DEFAULT_HOLD_LIFETIME_MS, holdLifetimeSeconds } from './holds';
 import { canonicalJson, type FormObject, FormParseError, parseForm } from './form-body';
 import { authenticate, contentType, decodeId, readBody, singleHeader } from './http-input';
 import { IdempotencyStore, MAX_IDEMPOTENCY_KEY_LENGTH, type StoredResponse } from './idempotency';
 import { stripeId, unixNow } from './ids';
+import { drawLatency, latencyRange, type LatencyOption } from './latency';
 import { Ledger } from './ledger';
 import { PaymentIntentStore } from './payment-intents';
 import { RefundStore } from './refunds';
@@ -48,6 +49,8 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
   const fees = feeSchedule(opts.fees);
   const initialHoldLifetime = holdLifetimeSeconds(opts.holdLifetimeMs ?? DEFAULT_HOLD_LIFETIME_MS);
   let holdLifetime = initialHoldLifetime;
+  const initialLatency = latencyRange(opts.latencyMs);
+  let latency = initialLatency;
   const initialEndpoint = opts.webhook ? checkEndpoint(opts.webhook) : undefined;
   let endpoint = initialEndpoint;
   let frozenAt: number | undefined;
@@ -102,6 +105,10 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     holdLifetime = ms === undefined ? initialHoldLifetime : holdLifetimeSeconds(ms);
   }
 
+  function setLatency(option: LatencyOption | undefined): void {
+    latency = option === undefined ? initialLatency : latencyRange(option);
+  }
+
   const controls = {
     createDispute: (req: Parameters<FakeStripe['createDispute']>[0]) => ledger.openDispute(req),
     closeDispute: (id: string, status: 'won' | 'lost') => ledger.closeDispute(id, status),
@@ -109,6 +116,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     expireHold: (id: string) => intents.expireHold(id),
     declineNext: (rule: Parameters<FakeStripe['declineNext']>[0]) => declines.add(rule),
     setHoldLifetime,
+    setLatency,
   };
 
   function wait(ms: number): Promise<void> {
@@ -214,14 +222,23 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
     path: string,
     reply: Reply,
     requestId: string,
-    delayMs = 0,
+    { delayMs = 0, operation }: { delayMs?: number; operation?: FakeOperation } = {},
   ) {
     const method = (req.method ?? 'GET').toUpperCase();
     const idempotencyKey = method === 'POST' ? singleHeader(req, 'idempotency-key') : undefined;
     const replayed = reply.replayed === true;
-    recorded.push({ method, path, idempotencyKey, status: reply.status, replayed });
+    recorded.push({
+      method,
+      path,
+      idempotencyKey,
+      status: reply.status,
+      replayed,
+      ...(operation ? { operation } : {}),
+    });
     log.debug('request', { method, path, status: reply.status, idempotencyKey, replayed });
-    await wait(delayMs);
+    // A provider's round trip (setLatency) comes on top of a scripted slow reply; test controls answer at once.
+    const roundTrip = path.startsWith(CONTROL_PREFIX) || latency.max === 0 ? 0 : drawLatency(latency);
+    await wait(delayMs + roundTrip);
     // The client may have given up (timed out) while the reply was held back.
     if (res.writableEnded || res.destroyed) return;
     const headers: Record<string, string> = {
@@ -247,8 +264,10 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
       return respond(req, res, req.url ?? '', errorReply(invalidParam('Invalid request URL.')), requestId);
     }
     const path = url.pathname;
+    let operation: FakeOperation | undefined;
     try {
       const rawBody = await readBody(req);
+      operation = path.startsWith(CONTROL_PREFIX) ? undefined : classify(method, path, rawBody).operation;
       const rule = failures.take(method, path, rawBody);
       if (rule && rule.status >= 400) {
         const type = rule.type ?? defaultErrorType(rule.status);
@@ -258,13 +277,13 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
           code: rule.code,
         };
         const reply = errorReply(new FakeStripeError(rule.status, body, false));
-        return respond(req, res, path, reply, requestId, rule.delayMs);
+        return respond(req, res, path, reply, requestId, { delayMs: rule.delayMs, operation });
       }
       const reply = execute(req, method, path, url.search.slice(1), rawBody, requestId);
-      return respond(req, res, path, reply, requestId, rule?.delayMs);
+      return respond(req, res, path, reply, requestId, { delayMs: rule?.delayMs, operation });
     } catch (err) {
       if (!(err instanceof FakeStripeError)) throw err;
-      return respond(req, res, path, errorReply(err), requestId);
+      return respond(req, res, path, errorReply(err), requestId, { operation });
     }
   }
 
@@ -351,6 +370,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
       }
     },
     setHoldLifetime,
+    setLatency,
     incrementAttempts: (id) => intents.incrementAttempts(id),
     requests: () => recorded.map((r) => ({ ...r })),
     reset() {
@@ -364,6 +384,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
       failures.clear();
       declines.clear();
       holdLifetime = initialHoldLifetime;
+      latency = initialLatency;
       recorded.length = 0;
       endpoint = initialEndpoint;
       frozenAt = undefined;

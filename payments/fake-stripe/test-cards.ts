@@ -102,18 +102,34 @@ const visa: CardProfile = {
   multicapture: true,
 };
 
+// Brand and last four digits as Stripe's test PaymentMethods report them (https://docs.stripe.com/testing):
+// the card numbers behind them are 4242 4242 4242 4242, 5555 5555 5555 4444, 3782 822463 10005, and so on.
+// Incremental authorization and multicapture are offered on Visa, Mastercard, Amex and Discover only.
+const notGrowing = { incrementalAuthorization: false, multicapture: false } as const;
 const profiles: Record<string, Partial<CardProfile>> = {
   pm_card_visa_debit: { last4: '5556', funding: 'debit' },
   pm_card_mastercard: { brand: 'mastercard', last4: '4444' },
   pm_card_mastercard_debit: { brand: 'mastercard', last4: '8210', funding: 'debit' },
-  pm_card_amex: { brand: 'amex', last4: '8431' },
+  pm_card_mastercard_prepaid: { brand: 'mastercard', last4: '5100', funding: 'prepaid' },
+  pm_card_amex: { brand: 'amex', last4: '0005' },
   pm_card_discover: { brand: 'discover', last4: '1117' },
+  pm_card_diners: { brand: 'diners', last4: '0004', ...notGrowing },
+  pm_card_jcb: { brand: 'jcb', last4: '0505', country: 'JP', ...notGrowing },
+  pm_card_unionpay: { brand: 'unionpay', last4: '0005', country: 'CN', ...notGrowing },
+  // Stripe's declining test cards (the charge they leave behind names the card too).
+  pm_card_chargeDeclined: { last4: '0002' },
+  pm_card_visa_chargeDeclined: { last4: '0002' },
+  pm_card_chargeCustomerFail: { last4: '0341' },
+  pm_card_chargeDeclinedInsufficientFunds: { last4: '9995' },
+  pm_card_chargeDeclinedLostCard: { last4: '9987' },
+  pm_card_chargeDeclinedExpiredCard: { last4: '0069' },
+  pm_card_authenticationRequired: { last4: '3184' },
+  pm_card_threeDSecure2Required: { last4: '3220' },
   // Fake-only: a card whose issuer offers neither incremental authorization nor multicapture.
-  pm_card_visa_no_increment: { last4: '1881', incrementalAuthorization: false, multicapture: false },
+  pm_card_visa_no_increment: { last4: '1881', ...notGrowing },
   pm_card_visa_increment_declined: { last4: '0077' },
   pm_card_chargeDeclinedOffSession: { last4: '0341' },
   pm_card_authenticationRequiredOffSession: { last4: '3155' },
-  pm_card_authenticationRequired: { last4: '3184' },
 };
 
 /** What a charge on this card reports in `payment_method_details.card`, and the features it offers. */

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import Stripe from 'stripe';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
@@ -46,7 +47,7 @@ async function policy(amount: string, onLimit: OnLimit = 'charge_after') {
   );
 }
 
-async function begin() {
+async function begin(idTag = stack.fx.idTag) {
   const { fx } = stack;
   const connectorId = (connector++ % 50) + 1;
   const session = await allocateTransaction(db(), {
@@ -54,7 +55,7 @@ async function begin() {
     chargePointId: fx.chargePointId,
     chargePointIdentity: fx.identity,
     connectorId,
-    idTag: fx.idTag,
+    idTag,
     meterStartWh: '1000',
     startedAt: new Date(at(0)),
     workflowIdFor: (tx) => chargingSessionWorkflowId(fx.identity, tx),
@@ -66,7 +67,7 @@ async function begin() {
     chargePointIdentity: fx.identity,
     connectorId,
     transactionId: session.transaction_id,
-    idTag: fx.idTag,
+    idTag,
     meterStartWh: '1000',
     startedAt: at(0),
   });
@@ -245,7 +246,143 @@ describe('a hold that never falls short', () => {
     expect(await kinds(s.id)).toEqual(['authorization:succeeded:50.00', 'release:succeeded:50.00']);
     expect(await db()('refunds').where({ payment_id: payment.id })).toEqual([]);
   });
+});
 
+/** A user of the organization with one id tag of the given type (a partner's token, a terminal's tag). */
+async function tagOf(type: 'roaming' | 'terminal', tag: string, roamingParty: string | null = null) {
+  const userId = `usr_${tag.replace(/[^A-Z0-9]/gi, '')}`;
+  await db()('users').insert({
+    id: userId,
+    organization_id: stack.fx.organizationId,
+    name: tag,
+    email: `${userId.toLowerCase()}@partners.example`,
+    user_type: (await db()('users').where({ id: stack.fx.userId }).first()).user_type,
+  });
+  await db()('id_tags').insert({
+    id: `tag_${userId}`,
+    organization_id: stack.fx.organizationId,
+    id_tag: tag,
+    user_id: userId,
+    type,
+    roaming_party: roamingParty,
+  });
+  return tag;
+}
+
+describe('every way a driver pays', () => {
+  it('holds nothing when a rule makes the session free', async () => {
+    await card('pm_card_visa');
+    await policy('50.00');
+    const rule = await as('owner')('POST', '/billing-rules', {
+      name: 'Staff charge free',
+      priority: 1,
+      stackable: false,
+      conditions: { membership: true },
+      action: { type: 'override', price_multiplier: '0' },
+    });
+    expect(rule.status).toBe(201);
+    const member = await db()('users').where({ id: stack.fx.userId }).first();
+    await db()('users')
+      .where({ id: stack.fx.userId })
+      .update({ membership_valid_until: new Date(Date.now() + 86_400_000) });
+    try {
+      const s = await begin();
+      const { outcome, receipt } = await finish(s.workflow_id, s.id);
+      expect(outcome).toMatchObject({ total: '0.00', amountCaptured: '0.00' });
+      expect(await kinds(s.id)).toEqual([]);
+      expect(
+        stack.running.fake.listPaymentIntents().filter((pi) => pi.metadata?.session_id === s.id),
+      ).toEqual([]);
+      expect(receipt.paid_with).toEqual({ mode: 'free', payments: [], due: null });
+    } finally {
+      await as('owner')('POST', `/billing-rules/${rule.body.id}/disable`);
+      await db()('users')
+        .where({ id: stack.fx.userId })
+        .update({ membership_valid_until: member.membership_valid_until });
+    }
+  });
+
+  it('charges a roaming token to nobody here and records the session for the partner', async () => {
+    const tag = await tagOf('roaming', 'DEABC-TOKEN-1', 'DE*ABC');
+    const s = await begin(tag);
+    const { outcome, receipt } = await finish(s.workflow_id, s.id);
+    expect(outcome).toMatchObject({ total: '6.82', amountCaptured: '0.00' });
+    expect(await kinds(s.id)).toEqual([]);
+    expect(receipt).toMatchObject({ amount_due: '6.8200', payment_status: 'unpaid' });
+    expect(receipt.paid_with).toEqual({
+      mode: 'roaming',
+      payments: [],
+      due: { amount: '6.82', by: 'roaming_partner' },
+      roaming_party: 'DE*ABC',
+    });
+    expect(await db()('charging_sessions').where({ id: s.id }).first()).toMatchObject({
+      payment_mode: 'roaming',
+      roaming_party: 'DE*ABC',
+    });
+  });
+
+  it("captures a contactless terminal's authorization linked through the API", async () => {
+    const tag = await tagOf('terminal', 'TERMINAL-CP-1');
+    const s = await begin(tag);
+    await eventually(async () =>
+      (await db()('charging_sessions').where({ id: s.id }).first()).payment_mode === 'terminal'
+        ? true
+        : undefined,
+    );
+    const stripe = new Stripe('sk_test_terminal', {
+      host: '127.0.0.1',
+      port: stack.running.fake.port,
+      protocol: 'http',
+    });
+    const terminal = await stripe.paymentIntents.create({
+      amount: 2000,
+      currency: 'eur',
+      payment_method: 'pm_card_visa',
+      capture_method: 'manual',
+      confirm: true,
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    });
+    const bad = await as('owner')('POST', `/sessions/${s.id}/terminal-payment`, {
+      authorization_reference: 'ch_123',
+    });
+    expect({ status: bad.status, param: bad.body.error.param }).toEqual({
+      status: 400,
+      param: 'authorization_reference',
+    });
+    const linked = await as('owner')('POST', `/sessions/${s.id}/terminal-payment`, {
+      authorization_reference: terminal.id,
+    });
+    expect(linked.body).toMatchObject({ amount_authorized: '20.00' });
+    const { outcome, receipt } = await finish(s.workflow_id, s.id);
+    expect(outcome).toMatchObject({ total: '6.82', amountCaptured: '6.82' });
+    expect(stack.running.fake.paymentIntent(terminal.id)).toMatchObject({
+      status: 'succeeded',
+      amount_received: 682,
+    });
+    expect(receipt.paid_with).toMatchObject({
+      mode: 'terminal',
+      payments: [{ method: 'terminal', amount: '6.82', reference: terminal.id }],
+      due: null,
+    });
+    expect(await kinds(s.id)).toEqual(['authorization:succeeded:20.00', 'capture:succeeded:6.82']);
+  });
+
+  it('says on the receipt which card paid', async () => {
+    await card('pm_card_visa');
+    await policy('50.00');
+    const s = await begin();
+    const { receipt } = await finish(s.workflow_id, s.id);
+    expect(receipt.paid_with).toMatchObject({
+      mode: 'card',
+      payments: [{ method: 'card', amount: '6.82' }],
+      due: null,
+    });
+    const read = await as('owner')('GET', `/sessions/${s.id}`);
+    expect(read.body.receipt.paid_with).toEqual(receipt.paid_with);
+  });
+});
+
+describe('hold policies', () => {
   it('refuses a bad hold policy with the field named, and writes nothing', async () => {
     const before = await db()('hold_policies').count('* as n').first();
     for (const [body, param] of [

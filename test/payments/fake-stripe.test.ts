@@ -75,6 +75,7 @@ describe('authorize, capture, cancel through the adapter', () => {
       incrementalAuthorization: true,
       multicapture: false,
       captureBefore: expect.any(String),
+      card: { brand: 'visa', last4: '4242' },
     });
     if (auth.outcome !== 'authorized') return;
 

@@ -58,6 +58,7 @@ describe('chargeOffSession', () => {
       outcome: 'charged',
       paymentId: expect.stringMatching(/^pi_/),
       amountMinor: 1234,
+      card: { brand: 'visa', last4: '4242' },
     });
     if (result.outcome !== 'charged') return;
     expect(fake.paymentIntent(result.paymentId)).toMatchObject({
@@ -74,9 +75,21 @@ describe('chargeOffSession', () => {
         method: 'POST',
         path: '/v1/payment_intents',
         idempotencyKey: request.idempotencyKey,
+        // The log tells an off-session charge from a hold, although both are POST /v1/payment_intents.
+        operation: 'off_session',
       }),
     ]);
     expect(fake.events().map((e) => e.event.type)).toEqual(['payment_intent.succeeded']);
+  });
+
+  it('names the card charged (brand, last four digits) for the receipt, read from the charge', async () => {
+    const mastercard = await provider.chargeOffSession(charge({ paymentMethodId: 'pm_card_mastercard' }));
+    expect(mastercard).toMatchObject({ outcome: 'charged', card: { brand: 'mastercard', last4: '4444' } });
+    const amex = await provider.chargeOffSession(charge({ paymentMethodId: 'pm_card_amex' }));
+    expect(amex).toMatchObject({ outcome: 'charged', card: { brand: 'amex', last4: '0005' } });
+    if (amex.outcome !== 'charged') return;
+    const charged = fake.charge(fake.paymentIntent(amex.paymentId)?.latest_charge ?? '');
+    expect(charged?.payment_method_details.card).toMatchObject({ brand: 'amex', last4: '0005' });
   });
 
   it('declines the card that holds but refuses a later off-session charge', async () => {

@@ -1,6 +1,7 @@
 // The hold's life through the port, against the stateful fake over real HTTP with the real `stripe` SDK:
 // authorize with its options, capabilities and the capture deadline, increments and their limits, captures
 // (partial, in parts, above the hold), a hold that expires, and transient failures on each call.
+import type Stripe from 'stripe';
 import { createLogger } from '../../config/logger';
 import { type FakeStripe, startFakeStripe } from '../../payments/fake-stripe';
 import {
@@ -11,6 +12,7 @@ import {
   PaymentRejectedError,
 } from '../../payments/port';
 import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
+import { cardSummaryOf } from '../../payments/stripe-holds';
 
 const quiet = createLogger({}, 'error');
 const secretKey = 'sk_test_holds_123456789';
@@ -114,6 +116,42 @@ describe('authorize', () => {
     expect((await hold({ multicapture: true })).multicapture).toBe(true);
     const refused = await hold({ multicapture: true, paymentMethodId: 'pm_card_visa_no_increment' });
     expect(refused.multicapture).toBe(false);
+  });
+
+  it("names the card that holds the money (brand, last four digits), as Stripe's test cards report it", async () => {
+    const cards: [string, { brand: string; last4: string }][] = [
+      ['pm_card_visa', { brand: 'visa', last4: '4242' }],
+      ['pm_card_visa_debit', { brand: 'visa', last4: '5556' }],
+      ['pm_card_mastercard', { brand: 'mastercard', last4: '4444' }],
+      ['pm_card_mastercard_debit', { brand: 'mastercard', last4: '8210' }],
+      ['pm_card_mastercard_prepaid', { brand: 'mastercard', last4: '5100' }],
+      ['pm_card_amex', { brand: 'amex', last4: '0005' }],
+      ['pm_card_discover', { brand: 'discover', last4: '1117' }],
+      ['pm_card_diners', { brand: 'diners', last4: '0004' }],
+      ['pm_card_jcb', { brand: 'jcb', last4: '0505' }],
+      ['pm_card_unionpay', { brand: 'unionpay', last4: '0005' }],
+    ];
+    for (const [paymentMethodId, card] of cards) {
+      const auth = await hold({ paymentMethodId });
+      expect({ paymentMethodId, card: auth.card }).toEqual({ paymentMethodId, card });
+      expect(chargeOf(auth.paymentId)?.payment_method_details.card).toMatchObject(card);
+    }
+  });
+
+  it('leaves the card out when the charge does not report one', () => {
+    const intent = (latest_charge: unknown) =>
+      ({ id: 'pi_1', latest_charge }) as unknown as Stripe.PaymentIntent;
+    // Not expanded, or a charge made with something other than a card: nothing for the receipt to name.
+    expect(cardSummaryOf(intent('ch_1'))).toBeUndefined();
+    expect(cardSummaryOf(intent(null))).toBeUndefined();
+    expect(
+      cardSummaryOf(intent({ id: 'ch_1', payment_method_details: { type: 'sepa_debit' } })),
+    ).toBeUndefined();
+    expect(
+      cardSummaryOf(
+        intent({ id: 'ch_1', payment_method_details: { card: { brand: 'visa', last4: '4242' } } }),
+      ),
+    ).toEqual({ brand: 'visa', last4: '4242' });
   });
 
   it('declines a card that wants 3-D Secure, which nobody can complete here', async () => {

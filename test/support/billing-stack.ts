@@ -126,6 +126,7 @@ export function useBillingStack(
       }),
       providerRecords: stack.running.records,
       payments: stack.running.payments,
+      sessions: stack.bridge,
     });
     const listening = await listen(app);
     server = listening.server;

@@ -52,6 +52,14 @@ export const connectorStatusSignal = defineSignal<[ConnectorStatusV1]>('connecto
 export const stopTransactionSignal = defineSignal<[StopTransactionV1]>('stopTransactionV1');
 export const runningCostQuery = defineQuery<RunningCost>('runningCostV1');
 
+/** A contactless terminal's authorization for this session, linked through the API; captured at the end. */
+export interface TerminalPaymentV1 {
+  paymentId: string;
+  amountAuthorized: string;
+  currency: string;
+}
+export const terminalPaymentSignal = defineSignal<[TerminalPaymentV1]>('terminalPaymentV1');
+
 export function chargingSessionWorkflowId(chargePointIdentity: string, transactionId: number): string {
   return `charging-session:${chargePointIdentity}:${transactionId}`;
 }

@@ -25,6 +25,7 @@ import {
   SessionPhase,
   stopTransactionSignal,
   StopTransactionV1,
+  terminalPaymentSignal,
 } from './messages';
 import { priceFinal, priceRunning } from './pricing';
 import { applyReadings, applyStatus, type MeterState } from './usage';
@@ -102,6 +103,8 @@ export async function chargingSession(
   let stop: StopTransactionV1 | null = carried?.pendingStop ?? null;
   let opened: OpenedSession | null = carried?.opened ?? null;
 
+  let payment: PaymentState | null = carried?.payment ?? null;
+
   setHandler(meterValuesSignal, (readings) => {
     meter = applyReadings(meter, readings);
   });
@@ -111,6 +114,16 @@ export async function chargingSession(
   setHandler(stopTransactionSignal, (request) => {
     // A resent StopTransaction must not move the end of a session that is already stopping.
     stop ??= request;
+  });
+  setHandler(terminalPaymentSignal, (linked) => {
+    // Only a terminal-paid session takes one, and only its first: the authorization it captures.
+    if (opened?.paymentMode === 'terminal' && payment === null && stop === null) {
+      payment = {
+        paymentId: linked.paymentId,
+        amountAuthorized: linked.amountAuthorized,
+        incremental: false,
+      };
+    }
   });
   setHandler(runningCostQuery, (): RunningCost => {
     const priced = opened ? priceRunning(input, opened, meter) : null;
@@ -122,7 +135,6 @@ export async function chargingSession(
     upsertSearchAttributes([{ key: SESSION_STATUS, value: next }]);
   };
 
-  let payment: PaymentState | null = carried?.payment ?? null;
   if (!carried) {
     opened = await openSession(input);
     if (opened.status === 'active' && opened.hold) {
