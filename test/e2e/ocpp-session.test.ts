@@ -275,6 +275,87 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
     ]);
   });
 
+  it('asks the charge point to stop when the hold cannot grow and the policy says stop', async () => {
+    await api('POST', '/user-types', { name: 'capped' });
+    await api('PUT', '/hold-policies', {
+      user_type: 'capped',
+      amount: '5.00',
+      currency: 'EUR',
+      on_limit: 'stop',
+    });
+    const user = await api('POST', '/users', {
+      email: 'capped@example.com',
+      name: 'Cap Ped',
+      user_type: 'capped',
+      payment_method_id: 'pm_card_visa_increment_declined',
+    });
+    await api('POST', '/id-tags', { id_tag: 'E2E-CAPPED', user_id: user.id, type: 'rfid' });
+    const cp = new RPCClient({
+      endpoint: server.ocppUrl,
+      identity: IDENTITY,
+      password: PASSWORD,
+      protocols: ['ocpp1.6'],
+      strictMode: true,
+      reconnect: false,
+    } as ConstructorParameters<typeof RPCClient>[0]);
+    const stopRequested = new Promise<{ transactionId: number }>((resolve) => {
+      cp.handle('RemoteStopTransaction', async ({ params }) => {
+        resolve(params as { transactionId: number });
+        return { status: 'Accepted' };
+      });
+    });
+    await cp.connect();
+    let transactionId = 0;
+    try {
+      const t0 = Date.parse('2026-11-23T11:00:00Z');
+      ({ transactionId } = (await cp.call('StartTransaction', {
+        connectorId: 4,
+        idTag: 'E2E-CAPPED',
+        meterStart: 0,
+        timestamp: new Date(t0).toISOString(),
+      })) as { transactionId: number });
+      // 7 kWh in 5 min: 1.50 + 2.73 + 0.10 = 4.33, past 80 % of the 5.00 hold; the card refuses more.
+      await cp.call('MeterValues', {
+        connectorId: 4,
+        transactionId,
+        meterValue: [
+          {
+            timestamp: new Date(t0 + 5 * 60_000).toISOString(),
+            sampledValue: [{ value: '7000', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
+          },
+        ],
+      });
+      expect(await stopRequested).toEqual({ transactionId });
+      await cp.call('StopTransaction', {
+        transactionId,
+        meterStop: 7_500,
+        timestamp: new Date(t0 + 6 * 60_000).toISOString(),
+        reason: 'Remote',
+      });
+    } finally {
+      await cp.close({ code: 1000 });
+    }
+    const list = await api('GET', '/sessions?limit=100');
+    const capped = list.data.find((x: { id_tag: string }) => x.id_tag === 'E2E-CAPPED');
+    let timeline = await api('GET', `/sessions/${capped.id}/payment-timeline`);
+    for (let i = 0; i < 60 && !timeline.data.some((m: { kind: string }) => m.kind === 'capture'); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      timeline = await api('GET', `/sessions/${capped.id}/payment-timeline`);
+    }
+    // 7.5 kWh * 0.39 = 2.925 -> 2.93; 6 min * 0.02 = 0.12; + 1.50 = 4.55, within the 5.00 hold.
+    expect(
+      timeline.data.map((m: { kind: string; status: string; amount: string }) => [
+        m.kind,
+        m.status,
+        m.amount,
+      ]),
+    ).toEqual([
+      ['authorization', 'succeeded', '5.00'],
+      ['increment', 'declined', '10.00'],
+      ['capture', 'succeeded', '4.55'],
+    ]);
+  });
+
   it('bills every session of a simulated fleet exactly once through dropped connections and offline spells', async () => {
     const opts: FleetOptions = {
       endpoint: server.ocppUrl,

@@ -1,0 +1,304 @@
+// What paying by card costs a session end to end: the same sessions through the whole platform (strict OCPP
+// clients -> bridge -> Temporal dev server on a SQLite file -> worker -> PostgreSQL and the Stripe fake), run
+// twice in one invocation:
+//   (a) payments on: drivers with a card, a hold policy of EUR 5.00 raised at 80 %, and the fake answering
+//       every API call in 100-300 ms as a real provider does. Every third session charges twice the energy
+//       and outgrows its hold: it is incremented, or (cards that offer no increments) the rest is charged
+//       off-session after the capture;
+//   (b) payments off: the same sessions by drivers without a payment method (postpaid): no provider call.
+// Prints sessions/s for both and their ratio, provider calls per session by kind (from the fake's request
+// log), StopTransaction -> receipt p50/p99, next to the engine's own limits measured on this machine
+// (ARCHITECTURE.md) as the anchors.
+// Usage: npm run build && node dist/bench/payments.js [sessions=100] [concurrency=20] [meterValues=6]
+//        [latencyMinMs=100] [latencyMaxMs=300] [warmup=concurrency]
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { connectChargePoint } from '../bin/ocpp-client';
+import { seedDemo } from '../bin/seed-demo';
+import { startBillingServer } from '../bin/server';
+import { createBillingWorker } from '../bin/worker';
+import { createDb, dropDatabase, ensureDatabase, migrateLatest } from '../db/knex';
+import { createChargePoint } from '../db/repositories/chargePoints';
+import { putHoldPolicy } from '../db/repositories/holdPolicies';
+import { createIdTag, createUser } from '../db/repositories/users';
+import { createSmtpMailer } from '../notifications/mailer';
+import { type FakeStripe, startFakeStripe } from '../payments/fake-stripe';
+import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+const ANCHOR_SKELETON_SESSIONS_PER_S = 8.2; // skeleton session, 50 in flight, SQLite file
+const ANCHOR_SIGNALS_PER_S = 223; // signals into open workflows, SQLite file
+
+// The hold policy: low enough that a session charging twice the energy outgrows it.
+const HOLD = { amount: '5.00', currency: 'EUR', incrementAtPercent: '80', onLimit: 'charge_after' } as const;
+// Cards of the drivers in (a), one driver per charge point; the last offers no incremental authorization,
+// so its long sessions are settled with a capture of the hold and an off-session charge of the rest.
+const CARDS = ['pm_card_visa', 'pm_card_mastercard', 'pm_card_amex', 'pm_card_visa_no_increment'];
+const LONG_EVERY = 3;
+// The provider calls a session can make, by what they do (the fake's log tells them apart).
+const CALL_KINDS = ['authorize', 'increment', 'capture', 'off_session', 'cancel'] as const;
+
+const pct = (xs: number[], p: number) =>
+  xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Bench {
+  db: Knex;
+  fake: FakeStripe;
+  ocppUrl: string;
+  identities: string[];
+  meterValues: number;
+}
+
+interface PhaseResult {
+  sessions: number;
+  ackedSeconds: number;
+  doneSeconds: number;
+  rate: number;
+  stopToReceiptMs: number[];
+  calls: Record<string, number>;
+  failedCalls: number;
+  paymentStatuses: Record<string, number>;
+  amountPaid: number;
+  /** Money the fake captured during the phase (holds captured and off-session charges), in minor units. */
+  capturedMinor: number;
+}
+
+/** `sessions` sessions over the charge points in parallel, driver i at charge point i; waits for every receipt. */
+async function runPhase(b: Bench, sessions: number, idTags: string[]): Promise<PhaseResult> {
+  const receiptsBefore = await countReceipts(b.db);
+  const callsBefore = b.fake.requests().length;
+  const intentsBefore = new Set(b.fake.listPaymentIntents().map((pi) => pi.id));
+  const stopSentAt = new Map<number, number>();
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    b.identities.map(async (identity, i) => {
+      const cp = await connectChargePoint({ endpoint: b.ocppUrl, identity });
+      for (let n = next++; n < sessions; n = next++) {
+        // Distinct start times across phases: a resent StartTransaction is known by its connector and time.
+        const start = Date.now() - 3_600_000 + n;
+        const at = (min: number) => new Date(start + min * 60_000).toISOString();
+        const whPerMinute = n % LONG_EVERY === LONG_EVERY - 1 ? 2000 : 1000;
+        const { transactionId } = await cp.call<{ transactionId: number }>('StartTransaction', {
+          connectorId: 1,
+          idTag: idTags[i],
+          meterStart: 0,
+          timestamp: at(0),
+        });
+        for (let m = 1; m <= b.meterValues; m++) {
+          await cp.call('MeterValues', {
+            connectorId: 1,
+            transactionId,
+            meterValue: [{ timestamp: at(m), sampledValue: [{ value: String(m * whPerMinute) }] }],
+          });
+        }
+        stopSentAt.set(transactionId, Date.now());
+        await cp.call('StopTransaction', {
+          transactionId,
+          meterStop: (b.meterValues + 1) * whPerMinute,
+          timestamp: at(b.meterValues + 1),
+        });
+      }
+      await cp.close();
+    }),
+  );
+  const ackedSeconds = (performance.now() - t0) / 1000;
+  // Sessions are done when every receipt is written.
+  const deadline = Date.now() + Math.max(180_000, sessions * 2_000);
+  for (;;) {
+    const written = (await countReceipts(b.db)) - receiptsBefore;
+    if (written >= sessions) break;
+    if (Date.now() > deadline) {
+      throw new Error(`only ${written} of ${sessions} receipts were written; is the worker failing?`);
+    }
+    await sleep(100);
+  }
+  const doneSeconds = (performance.now() - t0) / 1000;
+
+  const rows: { transaction_id: number; issued_at: Date; payment_status: string; amount_paid: string }[] =
+    await b.db('receipts as r')
+      .join('charging_sessions as cs', 'cs.id', 'r.session_id')
+      .whereIn('cs.transaction_id', [...stopSentAt.keys()])
+      .select('cs.transaction_id', 'r.issued_at', 'r.payment_status', 'r.amount_paid');
+  const paymentStatuses: Record<string, number> = {};
+  let amountPaid = 0;
+  for (const r of rows) {
+    paymentStatuses[r.payment_status] = (paymentStatuses[r.payment_status] ?? 0) + 1;
+    amountPaid += Math.round(Number(r.amount_paid) * 100);
+  }
+  const calls: Record<string, number> = {};
+  let failedCalls = 0;
+  for (const r of b.fake.requests().slice(callsBefore)) {
+    const kind = r.operation ?? (r.method === 'GET' ? 'read' : `${r.method} ${r.path}`);
+    calls[kind] = (calls[kind] ?? 0) + 1;
+    if (r.status >= 400) failedCalls += 1;
+  }
+  const capturedMinor = b.fake
+    .listPaymentIntents()
+    .filter((pi) => !intentsBefore.has(pi.id))
+    .reduce((sum, pi) => sum + pi.amount_received, 0);
+  return {
+    sessions,
+    ackedSeconds,
+    doneSeconds,
+    rate: sessions / doneSeconds,
+    stopToReceiptMs: rows.map((r) => r.issued_at.getTime() - stopSentAt.get(r.transaction_id)!),
+    calls,
+    failedCalls,
+    paymentStatuses,
+    amountPaid,
+    capturedMinor,
+  };
+}
+
+async function countReceipts(db: Knex): Promise<number> {
+  const { n } = (await db('receipts').count({ n: '*' }).first()) as { n: string };
+  return Number(n);
+}
+
+/** One driver per charge point: with a card (and a customer to charge the rest to), or without (postpaid). */
+async function createDrivers(db: Knex, organizationId: string, count: number, prefix: string, withCard: boolean) {
+  const idTags: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const user = await createUser(db, organizationId, {
+      email: `${prefix.toLowerCase()}-${i}@bench.example`,
+      name: `Bench driver ${prefix}-${i}`,
+      userType: 'public',
+      paymentMethodId: withCard ? CARDS[i % CARDS.length] : null,
+      paymentCustomerId: withCard ? `cus_bench_${i}` : null,
+    });
+    const idTag = `BENCH-${prefix}-${i}`;
+    await createIdTag(db, organizationId, { idTag, userId: user.id, type: 'rfid', status: 'Accepted', expiresAt: null });
+    idTags.push(idTag);
+  }
+  return idTags;
+}
+
+function report(label: string, r: PhaseResult): void {
+  console.log(`\n${label}`);
+  console.log(
+    `  all OCPP messages acknowledged in ${r.ackedSeconds.toFixed(1)} s; all receipts written in ${r.doneSeconds.toFixed(1)} s`,
+  );
+  console.log(
+    `  billed sessions/s: ${r.rate.toFixed(2)} (engine anchor, skeleton session on SQLite file: ` +
+      `${ANCHOR_SKELETON_SESSIONS_PER_S}/s -> ${(r.rate / ANCHOR_SKELETON_SESSIONS_PER_S).toFixed(2)}x)`,
+  );
+  console.log(
+    `  StopTransaction -> receipt: p50 ${pct(r.stopToReceiptMs, 0.5).toFixed(0)} ms  ` +
+      `p99 ${pct(r.stopToReceiptMs, 0.99).toFixed(0)} ms  (n=${r.stopToReceiptMs.length})`,
+  );
+  const total = Object.values(r.calls).reduce((a, b) => a + b, 0);
+  const kinds = [...CALL_KINDS, ...Object.keys(r.calls).filter((k) => !(CALL_KINDS as readonly string[]).includes(k))];
+  const byKind = kinds.map((k) => `${k} ${(r.calls[k] ?? 0) / r.sessions}`).join(', ');
+  console.log(
+    `  provider calls per session: ${(total / r.sessions).toFixed(2)} (${byKind}); ` +
+      `${total} calls, ${r.failedCalls} answered with an error`,
+  );
+  const statuses = Object.entries(r.paymentStatuses)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(', ');
+  console.log(
+    `  receipts: ${statuses}; amount paid EUR ${(r.amountPaid / 100).toFixed(2)}, ` +
+      `captured at the provider EUR ${(r.capturedMinor / 100).toFixed(2)}` +
+      (r.amountPaid === r.capturedMinor ? ' (equal)' : ' (DIFFERENT)'),
+  );
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2).map(Number);
+  const [sessions = 100, concurrency = 20, meterValues = 6, latencyMin = 100, latencyMax = 300] = args;
+  const warmup = args[5] ?? concurrency;
+  process.env.LOG_LEVEL = 'error';
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ev-bench-payments-'));
+  const dbUrl = `postgres://postgres@127.0.0.1:5432/ev_billing_bench_payments_${process.pid}`;
+  await ensureDatabase(dbUrl);
+  const db = createDb(dbUrl, { min: 0, max: 20 });
+  await migrateLatest(db);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: path.resolve(__dirname, '../../.tools/bin/temporal') },
+      dbFilename: path.join(dir, 'temporal.db'),
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  const fake = await startFakeStripe({ latencyMs: { min: latencyMin, max: latencyMax } });
+  const worker = await createBillingWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: 'bench',
+    db,
+    payments: createStripeProvider(createStripeClient({ secretKey: 'sk_test_bench', apiBase: fake.url })),
+    // Sessions send no e-mail; nothing listens here.
+    mailer: createSmtpMailer({ url: 'smtp://127.0.0.1:9', from: 'bench@localhost' }),
+    seller: { name: 'Bench', address: [] },
+  });
+  const running = worker.run();
+  const server = await startBillingServer({
+    db,
+    client: env.client,
+    taskQueue: 'bench',
+    host: '127.0.0.1',
+    apiPort: 0,
+    ocppPort: 0,
+  });
+  const demo = await seedDemo(db, dir);
+  const org = await db('charge_points').where({ identity: demo.chargePointIdentity }).first();
+  const identities: string[] = [];
+  for (let i = 0; i < concurrency; i++) {
+    const identity = `CP-PAY-${i}`;
+    await createChargePoint(db, org.organization_id, { identity, siteId: org.site_id, holdAmount: '50.00' });
+    identities.push(identity);
+  }
+  await db.transaction((trx) => putHoldPolicy(trx, org.organization_id, {}, HOLD));
+  const cardTags = await createDrivers(db, org.organization_id, concurrency, 'CARD', true);
+  const postpaidTags = await createDrivers(db, org.organization_id, concurrency, 'POST', false);
+  const bench: Bench = { db, fake, ocppUrl: server.ocppUrl, identities, meterValues };
+
+  console.log(
+    `sessions: ${sessions} per run, charge points in parallel: ${concurrency}, MeterValues per session: ${meterValues}, ` +
+      `every ${LONG_EVERY}rd session charging twice the energy`,
+  );
+  console.log(
+    `hold policy: EUR ${HOLD.amount}, raised at ${HOLD.incrementAtPercent} %, on limit ${HOLD.onLimit}; ` +
+      `cards: ${CARDS.join(', ')}; provider latency ${latencyMin}-${latencyMax} ms per call`,
+  );
+  if (warmup > 0) {
+    // Not measured: the first sessions pay for starting the worker's workflow caches and connections.
+    await runPhase(bench, warmup, postpaidTags);
+  }
+  const on = await runPhase(bench, sessions, cardTags);
+  report(`(a) payments on: card holds, provider answering in ${latencyMin}-${latencyMax} ms`, on);
+  const off = await runPhase(bench, sessions, postpaidTags);
+  report('(b) payments off: postpaid drivers, no provider calls', off);
+
+  console.log(
+    `\npayments on / off: ${(on.rate / off.rate).toFixed(2)}x sessions/s ` +
+      `(${on.rate.toFixed(2)} vs ${off.rate.toFixed(2)}); StopTransaction -> receipt p50 ` +
+      `${pct(on.stopToReceiptMs, 0.5).toFixed(0)} vs ${pct(off.stopToReceiptMs, 0.5).toFixed(0)} ms`,
+  );
+  console.log(
+    `anchors (ARCHITECTURE.md, 2 cores): skeleton session ${ANCHOR_SKELETON_SESSIONS_PER_S} sessions/s, ` +
+      `${ANCHOR_SIGNALS_PER_S} signals/s on the SQLite file; warm-up of ${warmup} postpaid sessions not counted`,
+  );
+
+  await server.close();
+  worker.shutdown();
+  await running;
+  await fake.close();
+  await env.teardown();
+  await db.destroy();
+  await dropDatabase(dbUrl);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
