@@ -10,6 +10,7 @@ import { createMonthlyRunActivities } from './monthly-run';
 import { createPayoutActivities } from './payout';
 import { createReconciliationActivities } from './reconciliation';
 import { createSessionPaymentActivities } from './session-payments';
+import { createWalletActivities } from './wallet';
 import { createWebhookActivities, type WebhookDeliveryConfig } from './webhook-delivery';
 
 export interface ActivityDeps {
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPayoutActivities(deps),
     ...createReconciliationActivities(deps),
     ...createSessionPaymentActivities(deps),
+    ...createWalletActivities(deps),
     ...createWebhookActivities(deps),
   };
 }

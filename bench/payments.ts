@@ -121,7 +121,8 @@ async function runPhase(b: Bench, sessions: number, idTags: string[]): Promise<P
   const doneSeconds = (performance.now() - t0) / 1000;
 
   const rows: { transaction_id: number; issued_at: Date; payment_status: string; amount_paid: string }[] =
-    await b.db('receipts as r')
+    await b
+      .db('receipts as r')
       .join('charging_sessions as cs', 'cs.id', 'r.session_id')
       .whereIn('cs.transaction_id', [...stopSentAt.keys()])
       .select('cs.transaction_id', 'r.issued_at', 'r.payment_status', 'r.amount_paid');
@@ -162,7 +163,13 @@ async function countReceipts(db: Knex): Promise<number> {
 }
 
 /** One driver per charge point: with a card (and a customer to charge the rest to), or without (postpaid). */
-async function createDrivers(db: Knex, organizationId: string, count: number, prefix: string, withCard: boolean) {
+async function createDrivers(
+  db: Knex,
+  organizationId: string,
+  count: number,
+  prefix: string,
+  withCard: boolean,
+) {
   const idTags: string[] = [];
   for (let i = 0; i < count; i++) {
     const user = await createUser(db, organizationId, {
@@ -173,7 +180,13 @@ async function createDrivers(db: Knex, organizationId: string, count: number, pr
       paymentCustomerId: withCard ? `cus_bench_${i}` : null,
     });
     const idTag = `BENCH-${prefix}-${i}`;
-    await createIdTag(db, organizationId, { idTag, userId: user.id, type: 'rfid', status: 'Accepted', expiresAt: null });
+    await createIdTag(db, organizationId, {
+      idTag,
+      userId: user.id,
+      type: 'rfid',
+      status: 'Accepted',
+      expiresAt: null,
+    });
     idTags.push(idTag);
   }
   return idTags;
@@ -193,7 +206,10 @@ function report(label: string, r: PhaseResult): void {
       `p99 ${pct(r.stopToReceiptMs, 0.99).toFixed(0)} ms  (n=${r.stopToReceiptMs.length})`,
   );
   const total = Object.values(r.calls).reduce((a, b) => a + b, 0);
-  const kinds = [...CALL_KINDS, ...Object.keys(r.calls).filter((k) => !(CALL_KINDS as readonly string[]).includes(k))];
+  const kinds = [
+    ...CALL_KINDS,
+    ...Object.keys(r.calls).filter((k) => !(CALL_KINDS as readonly string[]).includes(k)),
+  ];
   const byKind = kinds.map((k) => `${k} ${(r.calls[k] ?? 0) / r.sessions}`).join(', ');
   console.log(
     `  provider calls per session: ${(total / r.sessions).toFixed(2)} (${byKind}); ` +

@@ -223,6 +223,29 @@ describe('a hold that never falls short', () => {
     }
   });
 
+  it('captures exactly once when the answer to the capture is lost and the activity retries', async () => {
+    await card('pm_card_visa');
+    await policy('50.00');
+    const s = await begin();
+    // The fake captures, then answers after the adapter's 500 ms timeout: the worker never hears of it.
+    stack.running.fake.failNext({ operation: 'capture', status: 200, delayMs: 1_500 });
+    const { outcome } = await finish(s.workflow_id, s.id);
+    expect(outcome).toMatchObject({ total: '6.82', amountCaptured: '6.82' });
+    const payment = await db()('payments').where({ session_id: s.id }).first();
+    const captures = stack.running.fake
+      .requests()
+      .filter((r) => r.path === `/v1/payment_intents/${payment.provider_payment_id}/capture`);
+    expect(captures.length).toBeGreaterThanOrEqual(2);
+    expect(captures.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(stack.running.fake.paymentIntent(payment.provider_payment_id)).toMatchObject({
+      amount_received: 682,
+    });
+    expect(
+      stack.running.fake.listCharges().filter((c) => c.payment_intent === payment.provider_payment_id),
+    ).toHaveLength(1);
+    expect(await kinds(s.id)).toEqual(['authorization:succeeded:50.00', 'capture:succeeded:6.82']);
+  });
+
   it('releases a hold that outlived its session, and books it as a release', async () => {
     await card('pm_card_visa');
     await policy('50.00');
