@@ -25,7 +25,7 @@ import {
 } from '../../db/repositories/users';
 import { getTariff } from '../../db/repositories/tariffs';
 import type { ResolvedDeps } from '../deps';
-import { alreadyExists, resourceMissing } from '../errors';
+import { alreadyExists, invalidParam, missingParam, resourceMissing } from '../errors';
 import { read, write } from '../handler';
 import { iso } from '../json';
 import { listEnvelope, parsePage, queryString } from '../pagination';
@@ -53,7 +53,9 @@ const ID_TAG = {
   pattern: /^[\x20-\x7e]+$/,
   patternMessage: 'must be printable ASCII (OCPP CiString20)',
 };
-const ID_TAG_TYPES: readonly IdTagType[] = ['rfid', 'app'];
+const ID_TAG_TYPES: readonly IdTagType[] = ['rfid', 'app', 'roaming', 'terminal'];
+// OCPI 2.2.1: ISO 3166 alpha-2 country code and a three-character party id.
+const ROAMING_PARTY = /^[A-Z]{2}\*[A-Z0-9]{3}$/;
 const ID_TAG_STATUSES: readonly IdTagStatus[] = ['Accepted', 'Blocked'];
 
 const userTypeJson = (t: UserType) => ({
@@ -84,6 +86,7 @@ const idTagJson = (t: IdTag) => ({
   type: t.type,
   status: t.status,
   expires_at: iso(t.expiresAt),
+  roaming_party: t.roamingParty,
   created_at: iso(t.createdAt),
 });
 
@@ -254,12 +257,22 @@ export function registerUserRoutes(router: Router, deps: ResolvedDeps): void {
   router.post(
     '/id-tags',
     write(deps, async ({ db, org, body: raw }) => {
-      const body = readBody(raw, ['id_tag', 'user_id', 'type', 'status', 'expires_at']);
+      const body = readBody(raw, ['id_tag', 'user_id', 'type', 'status', 'expires_at', 'roaming_party']);
       const idTag = requiredString(body, 'id_tag', ID_TAG);
       const userId = requiredString(body, 'user_id', { max: 255 });
       const type = requiredEnum(body, 'type', ID_TAG_TYPES);
       const status = optionalEnum(body, 'status', ID_TAG_STATUSES) ?? 'Accepted';
       const expiresAt = optionalTimestamp(body, 'expires_at') ?? null;
+      const roamingParty =
+        optionalString(body, 'roaming_party', {
+          max: 6,
+          pattern: ROAMING_PARTY,
+          patternMessage: 'must be an OCPI country code and party id, e.g. DE*ABC',
+        }) ?? null;
+      if (type === 'roaming' && roamingParty === null) throw missingParam('roaming_party');
+      if (type !== 'roaming' && roamingParty !== null) {
+        throw invalidParam('roaming_party', 'is only for id tags of type roaming');
+      }
       if (!(await getUser(db, org.id, userId))) throw resourceMissing('user', userId, 'user_id');
       // Tags are global to the central system (a charge point presents only the tag), so the check spans
       // organizations; it reveals no more than a charge point's Authorize would.
@@ -267,7 +280,7 @@ export function registerUserRoutes(router: Router, deps: ResolvedDeps): void {
       const taken = () => alreadyExists('id_tag', `The id tag '${idTag}' is already registered.`);
       if (await findIdTagByValue(db, idTag)) throw taken();
       try {
-        const tag = await createIdTag(db, org.id, { idTag, userId, type, status, expiresAt });
+        const tag = await createIdTag(db, org.id, { idTag, userId, type, status, expiresAt, roamingParty });
         return { status: 201, body: idTagJson(tag) };
       } catch (err) {
         if (isUniqueViolation(err)) throw taken();

@@ -22,7 +22,8 @@ export interface User {
   createdAt: Date;
 }
 
-export type IdTagType = 'rfid' | 'app';
+/** `roaming`: a partner's token, billed to the partner; `terminal`: a contactless terminal's tag. */
+export type IdTagType = 'rfid' | 'app' | 'roaming' | 'terminal';
 export type IdTagStatus = 'Accepted' | 'Blocked';
 
 export interface IdTag {
@@ -33,6 +34,8 @@ export interface IdTag {
   type: IdTagType;
   status: IdTagStatus;
   expiresAt: Date | null;
+  /** The eMSP partner of a roaming token (OCPI country code and party id, e.g. DE*ABC). */
+  roamingParty: string | null;
   createdAt: Date;
 }
 
@@ -63,6 +66,7 @@ interface IdTagRow {
   type: IdTagType;
   status: IdTagStatus;
   expires_at: Date | null;
+  roaming_party: string | null;
   created_at: Date;
 }
 
@@ -88,6 +92,7 @@ const toIdTag = (row: IdTagRow): IdTag => ({
   id: row.id,
   organizationId: row.organization_id,
   idTag: row.id_tag,
+  roamingParty: row.roaming_party ?? null,
   userId: row.user_id,
   type: row.type,
   status: row.status,
@@ -226,6 +231,7 @@ export interface NewIdTag {
   type: IdTagType;
   status: IdTagStatus;
   expiresAt: Date | null;
+  roamingParty?: string | null;
 }
 
 /**
@@ -253,6 +259,7 @@ export async function createIdTag(db: Knex, organizationId: string, input: NewId
       type: input.type,
       status: input.status,
       expires_at: input.expiresAt,
+      roaming_party: input.roamingParty ?? null,
     })
     .returning('*');
   return toIdTag(row);

@@ -81,6 +81,7 @@ describe('id tags', () => {
       type: 'rfid',
       status: 'Accepted',
       expires_at: '2027-01-31T22:59:59.000Z',
+      roaming_party: null,
       created_at: expect.any(String),
     });
     expect((await acme.call('GET', `/id-tags/${res.body.id}`)).body).toEqual(res.body);

@@ -281,14 +281,13 @@ async function tagOf(type: 'roaming' | 'terminal', tag: string, roamingParty: st
     email: `${userId.toLowerCase()}@partners.example`,
     user_type: (await db()('users').where({ id: stack.fx.userId }).first()).user_type,
   });
-  await db()('id_tags').insert({
-    id: `tag_${userId}`,
-    organization_id: stack.fx.organizationId,
+  const created = await as('owner')('POST', '/id-tags', {
     id_tag: tag,
     user_id: userId,
     type,
-    roaming_party: roamingParty,
+    ...(roamingParty ? { roaming_party: roamingParty } : {}),
   });
+  expect(created.status).toBe(201);
   return tag;
 }
 
@@ -326,6 +325,15 @@ describe('every way a driver pays', () => {
   });
 
   it('charges a roaming token to nobody here and records the session for the partner', async () => {
+    const missing = await as('owner')('POST', '/id-tags', {
+      id_tag: 'DEABC-TOKEN-0',
+      user_id: stack.fx.userId,
+      type: 'roaming',
+    });
+    expect({ status: missing.status, param: missing.body.error.param }).toEqual({
+      status: 400,
+      param: 'roaming_party',
+    });
     const tag = await tagOf('roaming', 'DEABC-TOKEN-1', 'DE*ABC');
     const s = await begin(tag);
     const { outcome, receipt } = await finish(s.workflow_id, s.id);
