@@ -278,7 +278,11 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         amount: amountAuthorized,
         amountMinor: result.amountCapturableMinor,
         providerReference: result.paymentId,
-        detail: { incremental: result.incrementalAuthorization, capture_before: result.captureBefore },
+        detail: {
+          incremental: result.incrementalAuthorization,
+          capture_before: result.captureBefore,
+          ...(result.card ? { card: { brand: result.card.brand, last4: result.card.last4 } } : {}),
+        },
       });
       return {
         status: 'authorized',

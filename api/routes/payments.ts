@@ -396,4 +396,34 @@ export function registerPaymentRoutes(router: Router, deps: ResolvedDeps): void 
       OPERATORS,
     ),
   );
+
+  // What the driver pays with: the saved card (its brand and last four digits as the provider last
+  // reported them on an authorization), and whether it can be charged off-session (a saved customer).
+  router.get(
+    '/users/:id/payment-methods',
+    read(deps, async ({ db, org, params }) => {
+      const user = await db('users').where({ organization_id: org.id, id: params.id }).first();
+      if (!user) throw resourceMissing('user', params.id);
+      const data = [];
+      if (user.payment_method_id) {
+        const seen = await db('payment_movements as m')
+          .join('charging_sessions as s', 's.id', 'm.session_id')
+          .where({ 's.user_id': user.id, 'm.kind': 'authorization', 'm.status': 'succeeded' })
+          .whereRaw("m.detail -> 'card' IS NOT NULL")
+          .orderBy('m.id', 'desc')
+          .first('m.detail');
+        const card = (seen?.detail as { card?: { brand: string; last4: string } } | undefined)?.card;
+        data.push({
+          object: 'payment_method',
+          id: user.payment_method_id,
+          type: 'card',
+          default: true,
+          brand: card?.brand ?? null,
+          last4: card?.last4 ?? null,
+          off_session: user.payment_customer_id !== null,
+        });
+      }
+      return { status: 200, body: { object: 'list', data, has_more: false, next_cursor: null } };
+    }),
+  );
 }

@@ -403,11 +403,29 @@ describe('every way a driver pays', () => {
     await policy('50.00');
     const s = await begin();
     const { receipt } = await finish(s.workflow_id, s.id);
-    expect(receipt.paid_with).toMatchObject({
+    expect(receipt.paid_with).toEqual({
       mode: 'card',
-      payments: [{ method: 'card', amount: '6.82' }],
+      payments: [
+        {
+          method: 'card',
+          amount: '6.82',
+          reference: expect.stringMatching(/^pi_/),
+          brand: 'visa',
+          last4: '4242',
+        },
+      ],
       due: null,
     });
+    const methods = await as('owner')('GET', `/users/${stack.fx.userId}/payment-methods`);
+    expect(methods.body.data).toEqual([
+      expect.objectContaining({
+        id: 'pm_card_visa',
+        type: 'card',
+        brand: 'visa',
+        last4: '4242',
+        off_session: true,
+      }),
+    ]);
     const read = await as('owner')('GET', `/sessions/${s.id}`);
     expect(read.body.receipt.paid_with).toEqual(receipt.paid_with);
   });
