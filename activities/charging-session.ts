@@ -67,6 +67,8 @@ export interface OpenedSession {
   pricing?: PricingSnapshot;
   /** How the driver pays; absent in sessions opened before payment paths existed (card or invoice). */
   paymentMode?: PaymentMode;
+  /** A wallet payer's reservation plan: reserve `step` at a time, more at `incrementAtPercent` of it. */
+  wallet?: { userId: string; currency: string; step: string; incrementAtPercent: string };
   hold?: {
     amount: string;
     currency: string;
@@ -204,6 +206,15 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         tariff,
         pricing,
         paymentMode,
+        wallet:
+          paymentMode === 'wallet' && payer.userId && new Dec(holdAmount).gt(0)
+            ? {
+                userId: payer.userId,
+                currency: tariff.currency,
+                step: holdAmount,
+                incrementAtPercent: usable?.incrementAtPercent ?? '80',
+              }
+            : undefined,
         hold: canHold
           ? {
               amount: holdAmount,

@@ -38,7 +38,8 @@ async function nonRetryable<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof WalletError) throw ApplicationFailure.nonRetryable(err.message, 'WalletError', err.code);
+    if (err instanceof WalletError)
+      throw ApplicationFailure.nonRetryable(err.message, 'WalletError', err.code);
     throw err;
   }
 }
@@ -108,7 +109,9 @@ export function createWalletActivities({ db }: { db: Knex; payments?: PaymentPro
     },
 
     /** What the user's wallet can still reserve ("0" and currency null without a wallet). */
-    async walletAvailable(input: { userId: string }): Promise<{ available: string; currency: string | null }> {
+    async walletAvailable(input: {
+      userId: string;
+    }): Promise<{ available: string; currency: string | null }> {
       return availableFor(db, input.userId);
     },
 

@@ -25,6 +25,7 @@ import { registerSessionRoutes } from './routes/sessions';
 import { registerSiteRoutes } from './routes/sites';
 import { registerTariffRoutes } from './routes/tariffs';
 import { registerUserRoutes } from './routes/users';
+import { registerWalletRoutes } from './routes/wallets';
 
 export type { AppDeps } from './deps';
 
@@ -170,6 +171,7 @@ export function apiRouter(resolved: ResolvedDeps): express.Router {
   registerWebhookEndpointRoutes(api, resolved);
   registerEventRoutes(api, resolved);
   registerPaymentRoutes(api, resolved);
+  registerWalletRoutes(api, resolved);
   registerReconciliationRoutes(api, resolved);
   registerChargePointCommandRoutes(api, resolved);
   registerOrphanSessionRoutes(api, resolved);

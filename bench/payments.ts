@@ -9,8 +9,14 @@
 // Prints sessions/s for both and their ratio, provider calls per session by kind (from the fake's request
 // log), StopTransaction -> receipt p50/p99, next to the engine's own limits measured on this machine
 // (ARCHITECTURE.md) as the anchors.
+// Time is compressed but the order of a real session is kept: a real one charges for many minutes, so its
+// hold is placed before the energy that outgrows it and raised before it ends. Here each charge point waits,
+// after StartTransaction, until the session is open (and, with a card, its hold placed), and a long session
+// with a card that can grow waits, before StopTransaction, until its hold was raised. Without that, sessions a
+// few milliseconds long would end before the platform under load had placed their hold: every difference
+// would be charged off-session and no hold would ever grow. Both runs wait the same way.
 // Usage: npm run build && node dist/bench/payments.js [sessions=100] [concurrency=20] [meterValues=6]
-//        [latencyMinMs=100] [latencyMaxMs=300] [warmup=concurrency]
+//        [meterIntervalMs=0] [latencyMinMs=100] [latencyMaxMs=300] [warmup=concurrency]
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +33,7 @@ import { putHoldPolicy } from '../db/repositories/holdPolicies';
 import { createIdTag, createUser } from '../db/repositories/users';
 import { createSmtpMailer } from '../notifications/mailer';
 import { type FakeStripe, startFakeStripe } from '../payments/fake-stripe';
+import { type PaymentProvider } from '../payments/port';
 import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -37,7 +44,8 @@ const ANCHOR_SIGNALS_PER_S = 223; // signals into open workflows, SQLite file
 const HOLD = { amount: '5.00', currency: 'EUR', incrementAtPercent: '80', onLimit: 'charge_after' } as const;
 // Cards of the drivers in (a), one driver per charge point; the last offers no incremental authorization,
 // so its long sessions are settled with a capture of the hold and an off-session charge of the rest.
-const CARDS = ['pm_card_visa', 'pm_card_mastercard', 'pm_card_amex', 'pm_card_visa_no_increment'];
+const NO_INCREMENT_CARD = 'pm_card_visa_no_increment';
+const CARDS = ['pm_card_visa', 'pm_card_mastercard', 'pm_card_amex', NO_INCREMENT_CARD];
 const LONG_EVERY = 3;
 // The provider calls a session can make, by what they do (the fake's log tells them apart).
 const CALL_KINDS = ['authorize', 'increment', 'capture', 'off_session', 'cancel'] as const;
@@ -52,11 +60,22 @@ interface Bench {
   ocppUrl: string;
   identities: string[];
   meterValues: number;
+  meterIntervalMs: number;
+  meter: CallMeter;
+}
+
+interface Driver {
+  idTag: string;
+  card: string | null;
 }
 
 interface PhaseResult {
   sessions: number;
-  ackedSeconds: number;
+  /** StartTransaction acknowledged -> the session open (and with a card, its hold placed). */
+  readyMs: number[];
+  /** Long sessions that gave up waiting for their hold to grow. */
+  incrementWaitsTimedOut: number;
+  stoppedSeconds: number;
   doneSeconds: number;
   rate: number;
   stopToReceiptMs: number[];
@@ -66,14 +85,57 @@ interface PhaseResult {
   amountPaid: number;
   /** Money the fake captured during the phase (holds captured and off-session charges), in minor units. */
   capturedMinor: number;
+  /** Provider calls as the worker's activities saw them: mean duration, and the most in flight at once. */
+  meanCallMs: number;
+  maxInFlight: number;
+}
+
+const WAIT_POLL_MS = 50;
+const WAIT_LIMIT_MS = 60_000;
+
+/** Polls until `done` answers a value or the limit passes (undefined then). */
+async function until<T>(done: () => Promise<T | undefined>): Promise<T | undefined> {
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  for (;;) {
+    const value = await done();
+    if (value !== undefined || Date.now() > deadline) return value;
+    await sleep(WAIT_POLL_MS);
+  }
+}
+
+/** The session's id once its workflow opened it and, with a card, answered for its hold (placed or declined). */
+async function untilOpen(db: Knex, transactionId: number, withCard: boolean): Promise<string | undefined> {
+  return until(async () => {
+    const row: { id: string; status: string; payment: string | null } | undefined = await db(
+      'charging_sessions as cs',
+    )
+      .leftJoin('payments as p', 'p.session_id', 'cs.id')
+      .where('cs.transaction_id', transactionId)
+      .first('cs.id', 'cs.status', 'p.status as payment');
+    if (!row || row.status === 'starting' || (withCard && !row.payment)) return undefined;
+    return row.id;
+  });
+}
+
+/** True once the session's hold was raised, or its raise declined; false when the wait timed out. */
+async function untilIncrement(db: Knex, sessionId: string): Promise<boolean> {
+  const seen = await until(async () =>
+    (await db('payment_movements').where({ session_id: sessionId, kind: 'increment' }).first('id'))
+      ? true
+      : undefined,
+  );
+  return seen === true;
 }
 
 /** `sessions` sessions over the charge points in parallel, driver i at charge point i; waits for every receipt. */
-async function runPhase(b: Bench, sessions: number, idTags: string[]): Promise<PhaseResult> {
+async function runPhase(b: Bench, sessions: number, drivers: Driver[]): Promise<PhaseResult> {
   const receiptsBefore = await countReceipts(b.db);
   const callsBefore = b.fake.requests().length;
   const intentsBefore = new Set(b.fake.listPaymentIntents().map((pi) => pi.id));
   const stopSentAt = new Map<number, number>();
+  const readyMs: number[] = [];
+  let incrementWaitsTimedOut = 0;
+  b.meter.reset();
   let next = 0;
   const t0 = performance.now();
   await Promise.all(
@@ -83,19 +145,28 @@ async function runPhase(b: Bench, sessions: number, idTags: string[]): Promise<P
         // Distinct start times across phases: a resent StartTransaction is known by its connector and time.
         const start = Date.now() - 3_600_000 + n;
         const at = (min: number) => new Date(start + min * 60_000).toISOString();
-        const whPerMinute = n % LONG_EVERY === LONG_EVERY - 1 ? 2000 : 1000;
+        const long = n % LONG_EVERY === LONG_EVERY - 1;
+        const whPerMinute = long ? 2000 : 1000;
+        const driver = drivers[i];
         const { transactionId } = await cp.call<{ transactionId: number }>('StartTransaction', {
           connectorId: 1,
-          idTag: idTags[i],
+          idTag: driver.idTag,
           meterStart: 0,
           timestamp: at(0),
         });
+        const started = performance.now();
+        const sessionId = await untilOpen(b.db, transactionId, driver.card !== null);
+        readyMs.push(performance.now() - started);
         for (let m = 1; m <= b.meterValues; m++) {
+          if (b.meterIntervalMs > 0) await sleep(b.meterIntervalMs);
           await cp.call('MeterValues', {
             connectorId: 1,
             transactionId,
             meterValue: [{ timestamp: at(m), sampledValue: [{ value: String(m * whPerMinute) }] }],
           });
+        }
+        if (long && sessionId && driver.card !== null && driver.card !== NO_INCREMENT_CARD) {
+          if (!(await untilIncrement(b.db, sessionId))) incrementWaitsTimedOut += 1;
         }
         stopSentAt.set(transactionId, Date.now());
         await cp.call('StopTransaction', {
@@ -107,7 +178,7 @@ async function runPhase(b: Bench, sessions: number, idTags: string[]): Promise<P
       await cp.close();
     }),
   );
-  const ackedSeconds = (performance.now() - t0) / 1000;
+  const stoppedSeconds = (performance.now() - t0) / 1000;
   // Sessions are done when every receipt is written.
   const deadline = Date.now() + Math.max(180_000, sessions * 2_000);
   for (;;) {
@@ -145,7 +216,9 @@ async function runPhase(b: Bench, sessions: number, idTags: string[]): Promise<P
     .reduce((sum, pi) => sum + pi.amount_received, 0);
   return {
     sessions,
-    ackedSeconds,
+    readyMs,
+    incrementWaitsTimedOut,
+    stoppedSeconds,
     doneSeconds,
     rate: sessions / doneSeconds,
     stopToReceiptMs: rows.map((r) => r.issued_at.getTime() - stopSentAt.get(r.transaction_id)!),
@@ -154,7 +227,48 @@ async function runPhase(b: Bench, sessions: number, idTags: string[]): Promise<P
     paymentStatuses,
     amountPaid,
     capturedMinor,
+    meanCallMs: b.meter.calls ? b.meter.totalMs / b.meter.calls : 0,
+    maxInFlight: b.meter.maxInFlight,
   };
+}
+
+/** How the worker's provider calls overlapped: the most at once, and their mean duration as the worker saw it. */
+class CallMeter {
+  inFlight = 0;
+  maxInFlight = 0;
+  calls = 0;
+  totalMs = 0;
+
+  reset(): void {
+    Object.assign(this, { maxInFlight: this.inFlight, calls: 0, totalMs: 0 });
+  }
+
+  wrap(provider: PaymentProvider): PaymentProvider {
+    const timed =
+      <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        const t = performance.now();
+        this.inFlight += 1;
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        try {
+          return await fn(...args);
+        } finally {
+          this.inFlight -= 1;
+          this.calls += 1;
+          this.totalMs += performance.now() - t;
+        }
+      };
+    return {
+      ...provider,
+      capabilities: timed(provider.capabilities),
+      authorize: timed(provider.authorize),
+      increment: timed(provider.increment),
+      capture: timed(provider.capture),
+      release: timed(provider.release),
+      cancel: timed(provider.cancel),
+      chargeOffSession: timed(provider.chargeOffSession),
+    };
+  }
 }
 
 async function countReceipts(db: Knex): Promise<number> {
@@ -170,13 +284,14 @@ async function createDrivers(
   prefix: string,
   withCard: boolean,
 ) {
-  const idTags: string[] = [];
+  const drivers: Driver[] = [];
   for (let i = 0; i < count; i++) {
+    const card = withCard ? CARDS[i % CARDS.length] : null;
     const user = await createUser(db, organizationId, {
       email: `${prefix.toLowerCase()}-${i}@bench.example`,
       name: `Bench driver ${prefix}-${i}`,
       userType: 'public',
-      paymentMethodId: withCard ? CARDS[i % CARDS.length] : null,
+      paymentMethodId: card,
       paymentCustomerId: withCard ? `cus_bench_${i}` : null,
     });
     const idTag = `BENCH-${prefix}-${i}`;
@@ -187,19 +302,26 @@ async function createDrivers(
       status: 'Accepted',
       expiresAt: null,
     });
-    idTags.push(idTag);
+    drivers.push({ idTag, card });
   }
-  return idTags;
+  return drivers;
 }
 
 function report(label: string, r: PhaseResult): void {
   console.log(`\n${label}`);
   console.log(
-    `  all OCPP messages acknowledged in ${r.ackedSeconds.toFixed(1)} s; all receipts written in ${r.doneSeconds.toFixed(1)} s`,
+    `  all sessions stopped in ${r.stoppedSeconds.toFixed(1)} s; all receipts written in ${r.doneSeconds.toFixed(1)} s`,
   );
   console.log(
     `  billed sessions/s: ${r.rate.toFixed(2)} (engine anchor, skeleton session on SQLite file: ` +
       `${ANCHOR_SKELETON_SESSIONS_PER_S}/s -> ${(r.rate / ANCHOR_SKELETON_SESSIONS_PER_S).toFixed(2)}x)`,
+  );
+  console.log(
+    `  StartTransaction -> session open${r.calls.authorize ? ' and hold placed' : ''}: ` +
+      `p50 ${pct(r.readyMs, 0.5).toFixed(0)} ms  p99 ${pct(r.readyMs, 0.99).toFixed(0)} ms` +
+      (r.incrementWaitsTimedOut
+        ? `; ${r.incrementWaitsTimedOut} long sessions stopped before their hold grew`
+        : ''),
   );
   console.log(
     `  StopTransaction -> receipt: p50 ${pct(r.stopToReceiptMs, 0.5).toFixed(0)} ms  ` +
@@ -210,11 +332,16 @@ function report(label: string, r: PhaseResult): void {
     ...CALL_KINDS,
     ...Object.keys(r.calls).filter((k) => !(CALL_KINDS as readonly string[]).includes(k)),
   ];
-  const byKind = kinds.map((k) => `${k} ${(r.calls[k] ?? 0) / r.sessions}`).join(', ');
+  const byKind = kinds.map((k) => `${k} ${((r.calls[k] ?? 0) / r.sessions).toFixed(2)}`).join(', ');
   console.log(
     `  provider calls per session: ${(total / r.sessions).toFixed(2)} (${byKind}); ` +
       `${total} calls, ${r.failedCalls} answered with an error`,
   );
+  if (r.meanCallMs > 0) {
+    console.log(
+      `  provider calls as the worker saw them: mean ${r.meanCallMs.toFixed(0)} ms, at most ${r.maxInFlight} at once`,
+    );
+  }
   const statuses = Object.entries(r.paymentStatuses)
     .map(([s, n]) => `${s} ${n}`)
     .join(', ');
@@ -227,10 +354,17 @@ function report(label: string, r: PhaseResult): void {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2).map(Number);
-  const [sessions = 100, concurrency = 20, meterValues = 6, latencyMin = 100, latencyMax = 300] = args;
-  const warmup = args[5] ?? concurrency;
-  process.env.LOG_LEVEL = 'error';
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const [
+    sessions = 100,
+    concurrency = 20,
+    meterValues = 6,
+    meterIntervalMs = 0,
+    latencyMin = 100,
+    latencyMax = 300,
+    warmup = concurrency,
+  ] = args;
+  process.env.LOG_LEVEL = process.env.BENCH_LOG ?? 'error';
+  Runtime.install({ logger: new DefaultLogger(process.env.BENCH_LOG === 'warn' ? 'WARN' : 'ERROR') });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ev-bench-payments-'));
   const dbUrl = `postgres://postgres@127.0.0.1:5432/ev_billing_bench_payments_${process.pid}`;
   await ensureDatabase(dbUrl);
@@ -245,12 +379,15 @@ async function main(): Promise<void> {
     },
   });
   const fake = await startFakeStripe({ latencyMs: { min: latencyMin, max: latencyMax } });
+  const meter = new CallMeter();
   const worker = await createBillingWorker({
     connection: env.nativeConnection,
     namespace: 'default',
     taskQueue: 'bench',
     db,
-    payments: createStripeProvider(createStripeClient({ secretKey: 'sk_test_bench', apiBase: fake.url })),
+    payments: meter.wrap(
+      createStripeProvider(createStripeClient({ secretKey: 'sk_test_bench', apiBase: fake.url })),
+    ),
     // Sessions send no e-mail; nothing listens here.
     mailer: createSmtpMailer({ url: 'smtp://127.0.0.1:9', from: 'bench@localhost' }),
     seller: { name: 'Bench', address: [] },
@@ -273,12 +410,13 @@ async function main(): Promise<void> {
     identities.push(identity);
   }
   await db.transaction((trx) => putHoldPolicy(trx, org.organization_id, {}, HOLD));
-  const cardTags = await createDrivers(db, org.organization_id, concurrency, 'CARD', true);
-  const postpaidTags = await createDrivers(db, org.organization_id, concurrency, 'POST', false);
-  const bench: Bench = { db, fake, ocppUrl: server.ocppUrl, identities, meterValues };
+  const cardDrivers = await createDrivers(db, org.organization_id, concurrency, 'CARD', true);
+  const postpaidDrivers = await createDrivers(db, org.organization_id, concurrency, 'POST', false);
+  const bench: Bench = { db, fake, ocppUrl: server.ocppUrl, identities, meterValues, meterIntervalMs, meter };
 
   console.log(
-    `sessions: ${sessions} per run, charge points in parallel: ${concurrency}, MeterValues per session: ${meterValues}, ` +
+    `sessions: ${sessions} per run, charge points in parallel: ${concurrency}, MeterValues per session: ` +
+      `${meterValues}${meterIntervalMs > 0 ? ` (one every ${meterIntervalMs} ms)` : ''}, ` +
       `every ${LONG_EVERY}rd session charging twice the energy`,
   );
   console.log(
@@ -287,11 +425,11 @@ async function main(): Promise<void> {
   );
   if (warmup > 0) {
     // Not measured: the first sessions pay for starting the worker's workflow caches and connections.
-    await runPhase(bench, warmup, postpaidTags);
+    await runPhase(bench, warmup, postpaidDrivers);
   }
-  const on = await runPhase(bench, sessions, cardTags);
+  const on = await runPhase(bench, sessions, cardDrivers);
   report(`(a) payments on: card holds, provider answering in ${latencyMin}-${latencyMax} ms`, on);
-  const off = await runPhase(bench, sessions, postpaidTags);
+  const off = await runPhase(bench, sessions, postpaidDrivers);
   report('(b) payments off: postpaid drivers, no provider calls', off);
 
   console.log(

@@ -31,7 +31,7 @@ export async function getPaymentMode(
   organizationId: string,
   userId: string,
 ): Promise<PaymentModeView | undefined> {
-  const row = await db<Row>('users')
+  const row: Row | undefined = await db('users')
     .where({ organization_id: organizationId, id: userId })
     .first('id', 'payment_mode', 'payment_method_id');
   return row && view(row);

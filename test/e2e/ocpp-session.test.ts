@@ -305,15 +305,14 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
       });
     });
     await cp.connect();
-    let transactionId = 0;
     try {
       const t0 = Date.parse('2026-11-23T11:00:00Z');
-      ({ transactionId } = (await cp.call('StartTransaction', {
+      const { transactionId } = (await cp.call('StartTransaction', {
         connectorId: 4,
         idTag: 'E2E-CAPPED',
         meterStart: 0,
         timestamp: new Date(t0).toISOString(),
-      })) as { transactionId: number });
+      })) as { transactionId: number };
       // 7 kWh in 5 min: 1.50 + 2.73 + 0.10 = 4.33, past 80 % of the 5.00 hold; the card refuses more.
       await cp.call('MeterValues', {
         connectorId: 4,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { databaseEntitlements } from '../../ocpp/billing/entitlements';
+import { Dec } from '../../pricing/money';
 import { findCommandByKey } from '../../db/repositories/chargePointCommands';
 import { putHoldPolicy, type OnLimit } from '../../db/repositories/holdPolicies';
 import { findReceiptBySession } from '../../db/repositories/receipts';
@@ -428,6 +429,71 @@ describe('every way a driver pays', () => {
     ]);
     const read = await as('owner')('GET', `/sessions/${s.id}`);
     expect(read.body.receipt.paid_with).toEqual(receipt.paid_with);
+  });
+});
+
+describe('a prepaid wallet', () => {
+  const wallet = async () => (await as('owner')('GET', `/users/${stack.fx.userId}/wallet`)).body;
+  const topUp = async (amount: string) => {
+    const res = await as('owner')('POST', `/users/${stack.fx.userId}/wallet/top-ups`, { amount });
+    expect(res.status).toBe(201);
+  };
+
+  it('reserves at start, reserves more as the cost grows, and settles the price', async () => {
+    await card('pm_card_visa');
+    await policy('5.00');
+    const mode = await as('owner')('PUT', `/users/${stack.fx.userId}/payment-mode`, { mode: 'wallet' });
+    expect(mode.status).toBe(200);
+    await topUp('8.00');
+    const s = await begin();
+    await stack.bridge.sendReadings(s.workflow_id, [{ timestamp: at(10), energyWh: '5000' }]);
+    await stack.bridge.sendReadings(s.workflow_id, [{ timestamp: at(20), energyWh: '11000' }]);
+    await eventually(async () => ((await wallet()).reserved === '8.00' ? true : undefined));
+    const { outcome, receipt } = await finish(s.workflow_id, s.id);
+    expect(outcome).toMatchObject({ total: '6.82', amountCaptured: '6.82' });
+    expect(receipt.paid_with).toMatchObject({
+      mode: 'wallet',
+      payments: [{ method: 'wallet', amount: '6.82' }],
+      due: null,
+    });
+    expect(await wallet()).toMatchObject({ balance: '1.18', reserved: '0.00', available: '1.18' });
+    expect(stack.running.fake.listPaymentIntents().filter((pi) => pi.metadata?.session_id === s.id)).toEqual(
+      [],
+    );
+  });
+
+  it('stops the session when the wallet runs dry, and the rest becomes a debt', async () => {
+    const s = await begin();
+    // 1.18 left: reserved at once, no more to come; 2.90 after 10 minutes is past it.
+    await stack.bridge.sendReadings(s.workflow_id, [{ timestamp: at(10), energyWh: '5000' }]);
+    const command = await eventually(async () =>
+      findCommandByKey(db(), `${s.workflow_id}:remote-stop-wallet-empty`),
+    );
+    expect(command).toMatchObject({ action: 'RemoteStopTransaction' });
+    const { outcome, receipt } = await finish(s.workflow_id, s.id, 5000, 10);
+    expect(outcome).toMatchObject({ total: '2.90', amountCaptured: '1.18' });
+    expect(receipt).toMatchObject({ amount_due: '1.7200', payment_status: 'partially_paid' });
+    expect((await wallet()).balance).toBe('0.00');
+    const debts = await as('owner')('GET', `/debts?user_id=${stack.fx.userId}&status=open`);
+    expect(debts.body.data.find((d: { session_id: string }) => d.session_id === s.id)).toMatchObject({
+      amount: '1.72',
+    });
+    for (const d of debts.body.data) {
+      await as('owner')('POST', `/debts/${d.id}/pay`, { payment_method_id: 'pm_card_visa' });
+    }
+  });
+
+  it('never lets two concurrent sessions spend more than the balance', async () => {
+    await topUp('10.00');
+    const [a, b] = [await begin(), await begin()];
+    await Promise.all(
+      [a, b].map((s) => eventually(async () => ((await movements(s.id)).length > 0 ? true : undefined))),
+    );
+    const [ra, rb] = await Promise.all([finish(a.workflow_id, a.id), finish(b.workflow_id, b.id)]);
+    const spent = new Dec(ra.outcome.amountCaptured).add(rb.outcome.amountCaptured);
+    expect(spent.toFixed(2)).toBe('10.00');
+    expect((await wallet()).balance).toBe('0.00');
+    await as('owner')('PUT', `/users/${stack.fx.userId}/payment-mode`, { mode: null });
   });
 });
 

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { ChargingSessionActivities, OpenedSession } from '../../activities/charging-session';
 import type { SessionPaymentActivities } from '../../activities/session-payments';
+import type { WalletActivities } from '../../activities/wallet';
 import { Dec, formatMoney } from '../../pricing/money';
 import type { AppliedPromotion, PricedSession } from '../../pricing/session-price';
 import { SESSION_STATUS } from '../search-attributes';
@@ -41,6 +42,9 @@ const STOP_ON_DECLINE_PATCH = 'remote-stop-on-declined-hold-v1';
 // unpaid, and had no capture deadline.
 const HOLD_GROWS_PATCH = 'hold-increments-difference-deadline-v1';
 
+// Wallet payers: a reservation at start that grows with the running cost, settled at the end.
+const WALLET_PATCH = 'wallet-reservation-v1';
+
 const { openSession, issueReceipt, recordPaymentFailure, claimDiscounts, requestRemoteStop } =
   proxyActivities<ChargingSessionActivities>({
     startToCloseTimeout: '30 seconds',
@@ -60,6 +64,10 @@ const MONEY_RETRY: ActivityOptions = {
 };
 const { authorizePayment, settlePayment } = proxyActivities<ChargingSessionActivities>(MONEY_RETRY);
 const { incrementHold, chargeDifference } = proxyActivities<SessionPaymentActivities>(MONEY_RETRY);
+const { reserveWallet, extendWalletReservation, settleWallet } = proxyActivities<WalletActivities>({
+  ...MONEY_RETRY,
+  retry: { ...MONEY_RETRY.retry, nonRetryableErrorTypes: ['WalletError'] },
+});
 
 export interface PaymentState {
   paymentId: string;
@@ -75,10 +83,22 @@ export interface PaymentState {
   atLimit?: boolean;
 }
 
+export interface WalletState {
+  userId: string;
+  currency: string;
+  /** What this session has reserved from the wallet so far. */
+  reserved: string;
+  extensions: number;
+  /** The wallet had no more to reserve: when the running cost reaches `reserved` the session is stopped. */
+  exhausted?: boolean;
+  stopRequested?: boolean;
+}
+
 /** What a session carries into its next run when its history grows long (continue-as-new). */
 export interface CarriedState {
   opened: OpenedSession;
   payment: PaymentState | null;
+  wallet?: WalletState | null;
   meter: MeterState;
   pendingStop: StopTransactionV1 | null;
 }
@@ -104,6 +124,7 @@ export async function chargingSession(
   let opened: OpenedSession | null = carried?.opened ?? null;
 
   let payment: PaymentState | null = carried?.payment ?? null;
+  let wallet: WalletState | null = carried?.wallet ?? null;
 
   setHandler(meterValuesSignal, (readings) => {
     meter = applyReadings(meter, readings);
@@ -170,11 +191,35 @@ export async function chargingSession(
         });
       }
     }
+    if (opened.status === 'active' && opened.wallet && patched(WALLET_PATCH)) {
+      const reservation = await reserveWallet({
+        sessionId: input.sessionId,
+        organizationId: input.organizationId,
+        userId: opened.wallet.userId,
+        currency: opened.wallet.currency,
+        amount: opened.wallet.step,
+      });
+      wallet = {
+        userId: opened.wallet.userId,
+        currency: opened.wallet.currency,
+        reserved: reservation.reserved,
+        extensions: 0,
+        exhausted: new Dec(reservation.reserved).lt(opened.wallet.step),
+      };
+    }
     setStatus(opened.status === 'active' ? 'active' : 'unbilled');
   }
 
   const holdGrows = patched(HOLD_GROWS_PATCH);
-  if (holdGrows) {
+  if (wallet) {
+    stop = await watchWallet(
+      input,
+      opened!,
+      () => meter,
+      () => stop,
+      wallet,
+    );
+  } else if (holdGrows) {
     stop = await watchHold(
       input,
       opened!,
@@ -190,6 +235,7 @@ export async function chargingSession(
     return continueAsNew<typeof chargingSession>(input, {
       opened: opened!,
       payment,
+      wallet,
       meter,
       pendingStop: stop,
     });
@@ -266,6 +312,26 @@ export async function chargingSession(
         message: err.cause?.message ?? err.message,
       });
     }
+  } else if (priced && wallet) {
+    const settled = await settleWallet({
+      sessionId: input.sessionId,
+      cost: priced.total,
+      currency: priced.currency,
+    });
+    amountCaptured = formatMoney(settled.charged, priced.currency);
+    if (new Dec(settled.shortfall).gt(0)) {
+      // What the wallet could not cover is the driver's debt (no card to charge it to).
+      await chargeDifference({
+        sessionId: input.sessionId,
+        organizationId: input.organizationId,
+        userId: wallet.userId,
+        currency: priced.currency,
+        amount: formatMoney(settled.shortfall, priced.currency),
+        paymentMethodId: '',
+        idempotencyKey: `${workflowInfo().workflowId}:difference`,
+      });
+    }
+    paymentStatus = new Dec(amountCaptured).gte(priced.total) ? 'paid' : 'partially_paid';
   } else if (priced) {
     paymentStatus = new Dec(priced.total).isZero() ? 'paid' : 'unpaid';
   }
@@ -373,5 +439,51 @@ async function watchHold(
         idempotencyKey: `${workflowInfo().workflowId}:remote-stop-at-limit`,
       });
     }
+  }
+}
+
+/**
+ * A wallet payer's session: the reservation grows by the wallet step at the policy's share of it while the
+ * wallet has more; once it has none, the session is stopped remotely when its running cost reaches what is
+ * reserved, so a session never spends more than the balance.
+ */
+async function watchWallet(
+  input: ChargingSessionInput,
+  opened: OpenedSession,
+  meterNow: () => MeterState,
+  stopNow: () => StopTransactionV1 | null,
+  wallet: WalletState,
+): Promise<StopTransactionV1 | null> {
+  const plan = opened.wallet!;
+  const running = () => {
+    const priced = priceRunning(input, opened, meterNow());
+    return priced ? new Dec(priced.total) : new Dec(0);
+  };
+  const needsMore = () => running().gte(new Dec(wallet.reserved).mul(plan.incrementAtPercent).div(100));
+  const ranOut = () => !wallet.stopRequested && running().gte(wallet.reserved);
+  for (;;) {
+    await condition(
+      () =>
+        stopNow() !== null ||
+        workflowInfo().continueAsNewSuggested ||
+        (wallet.exhausted ? ranOut() : needsMore()),
+    );
+    if (stopNow() !== null || workflowInfo().continueAsNewSuggested) return stopNow();
+    if (!wallet.exhausted) {
+      const step = wallet.extensions + 1;
+      const extended = await extendWalletReservation({ sessionId: input.sessionId, amount: plan.step, step });
+      wallet.extensions = step;
+      // Less than a whole step more means the wallet is empty now.
+      wallet.exhausted = new Dec(extended.reserved).lt(new Dec(wallet.reserved).add(plan.step));
+      wallet.reserved = extended.reserved;
+      continue;
+    }
+    wallet.stopRequested = true;
+    await requestRemoteStop({
+      organizationId: input.organizationId,
+      chargePointId: input.chargePointId,
+      transactionId: input.transactionId,
+      idempotencyKey: `${workflowInfo().workflowId}:remote-stop-wallet-empty`,
+    });
   }
 }
