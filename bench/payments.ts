@@ -17,6 +17,7 @@
 // would be charged off-session and no hold would ever grow. Both runs wait the same way.
 // Usage: npm run build && node dist/bench/payments.js [sessions=100] [concurrency=20] [meterValues=6]
 //        [meterIntervalMs=0] [latencyMinMs=100] [latencyMaxMs=300] [warmup=concurrency]
+// BENCH_LOG=warn shows the platform's warnings (activity retries, provider errors) while it runs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -423,6 +424,10 @@ async function main(): Promise<void> {
     `hold policy: EUR ${HOLD.amount}, raised at ${HOLD.incrementAtPercent} %, on limit ${HOLD.onLimit}; ` +
       `cards: ${CARDS.join(', ')}; provider latency ${latencyMin}-${latencyMax} ms per call`,
   );
+  const load = () => os.loadavg()[0].toFixed(2);
+  console.log(
+    `load average before: ${load()} on ${os.cpus().length} cores (other work on the machine skews the figures)`,
+  );
   if (warmup > 0) {
     // Not measured: the first sessions pay for starting the worker's workflow caches and connections.
     await runPhase(bench, warmup, postpaidDrivers);
@@ -439,7 +444,8 @@ async function main(): Promise<void> {
   );
   console.log(
     `anchors (ARCHITECTURE.md, 2 cores): skeleton session ${ANCHOR_SKELETON_SESSIONS_PER_S} sessions/s, ` +
-      `${ANCHOR_SIGNALS_PER_S} signals/s on the SQLite file; warm-up of ${warmup} postpaid sessions not counted`,
+      `${ANCHOR_SIGNALS_PER_S} signals/s on the SQLite file; warm-up of ${warmup} postpaid sessions not counted; ` +
+      `load average after: ${load()}`,
   );
 
   await server.close();

@@ -19,12 +19,14 @@ interface Options {
   /** Fleet mode: share of sessions that drop the connection mid-session, and that go offline. */
   drop: number;
   offline: number;
+  /** Wait this long after each meter value, as a real charger's samples arrive over time. */
+  'pause-ms': number;
   /** Whose tag charges (single charge point mode); the demo's card-paying driver by default. */
   'id-tag'?: string;
 }
 
 const USAGE =
-  'usage: simulate [--sessions N] [--kwh N] [--minutes N] [--samples N] [--id-tag TAG] ' +
+  'usage: simulate [--sessions N] [--kwh N] [--minutes N] [--samples N] [--pause-ms N] [--id-tag TAG] ' +
   '[--charge-points N [--interval S] [--drop 0..1] [--offline 0..1]]';
 
 function parseArgs(argv: string[]): Options {
@@ -37,6 +39,7 @@ function parseArgs(argv: string[]): Options {
     interval: 60,
     drop: 0,
     offline: 0,
+    'pause-ms': 0,
   };
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--id-tag' && argv[i + 1]) {
@@ -167,6 +170,7 @@ async function runSession(
         },
       ],
     });
+    if (opts['pause-ms'] > 0) await new Promise((r) => setTimeout(r, opts['pause-ms']));
   }
   await cp.call('StopTransaction', {
     transactionId,

@@ -410,7 +410,7 @@ export function registerPaymentRoutes(router: Router, deps: ResolvedDeps): void 
           .join('charging_sessions as s', 's.id', 'm.session_id')
           .where({ 's.user_id': user.id, 'm.kind': 'authorization', 'm.status': 'succeeded' })
           .whereRaw("m.detail -> 'card' IS NOT NULL")
-          .orderBy('m.id', 'desc')
+          .orderBy('m.seq', 'desc')
           .first('m.detail');
         const card = (seen?.detail as { card?: { brand: string; last4: string } } | undefined)?.card;
         data.push({

@@ -30,6 +30,8 @@ export async function up(knex: Knex): Promise<void> {
 
   await knex.schema.createTable('payment_movements', (t) => {
     t.text('id').primary();
+    // The timeline's order: ids are time-ordered only to the millisecond.
+    t.bigIncrements('seq', { primaryKey: false });
     t.text('organization_id').notNullable().references('organizations.id');
     t.text('session_id');
     t.text('payment_id');

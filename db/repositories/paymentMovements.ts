@@ -84,7 +84,7 @@ export async function sessionMovements(
 ): Promise<Movement[]> {
   const rows = await db('payment_movements')
     .where({ organization_id: organizationId, session_id: sessionId })
-    .orderBy('id');
+    .orderBy('seq');
   return rows.map((r) => ({
     id: r.id,
     sessionId: r.session_id,

@@ -7,7 +7,7 @@ import { type PaymentProvider } from '../../payments/port';
 import { createStripeClient, createStripeProvider } from '../../payments/stripe-adapter';
 
 const quiet = createLogger({}, 'error');
-const LATENCY = { min: 300, max: 400 };
+const LATENCY = { min: 400, max: 500 };
 
 let fake: FakeStripe;
 let provider: PaymentProvider;
@@ -53,7 +53,7 @@ describe('latencyMs', () => {
     expect(ms).toBeGreaterThanOrEqual(LATENCY.min - 5);
     // The fake acted before it answered: the hold stood while the reply was on its way.
     const pending = authorize();
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 200));
     expect(fake.listPaymentIntents().filter((pi) => pi.status === 'requires_capture')).toHaveLength(2);
     await pending;
     // Each call pays its own round trip: authorize, then capture.
