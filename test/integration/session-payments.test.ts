@@ -76,7 +76,10 @@ async function begin(idTag = stack.fx.idTag) {
 }
 
 const movements = (sessionId: string) =>
-  db()('payment_movements').where({ session_id: sessionId }).orderBy('seq').select('kind', 'status', 'amount');
+  db()('payment_movements')
+    .where({ session_id: sessionId })
+    .orderBy('seq')
+    .select('kind', 'status', 'amount');
 const kinds = async (sessionId: string) =>
   (await movements(sessionId)).map((m) => `${m.kind}:${m.status}:${Number(m.amount).toFixed(2)}`);
 
