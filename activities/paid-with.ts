@@ -1,4 +1,5 @@
 import type { Movement } from '../db/repositories/paymentMovements';
+import { formatMoney } from '../pricing/money';
 
 // What a receipt says about how its session was paid: each payment that covered part of it (the card's
 // capture and a difference charged afterwards, a wallet, a terminal) and who owes the rest.
@@ -34,7 +35,7 @@ export function paidWith(
       const method = mode === 'terminal' ? 'terminal' : (METHOD_OF[m.kind] ?? 'wallet');
       return {
         method,
-        amount: m.amount,
+        amount: formatMoney(m.amount, m.currency),
         reference: m.providerReference,
         ...(method === 'card' && card ? { brand: card.brand, last4: card.last4 } : {}),
       };

@@ -142,6 +142,15 @@ describe('a hold that never falls short', () => {
     const { outcome, receipt } = await finish(s.workflow_id, s.id);
     expect(outcome).toMatchObject({ total: '6.82', amountCaptured: '6.82' });
     expect(receipt).toMatchObject({ amount_paid: '6.8200', payment_status: 'paid' });
+    // The receipt's payments add up to its total: the hold's capture and the difference charged after it.
+    expect(receipt.paid_with).toMatchObject({
+      mode: 'card',
+      payments: [
+        { method: 'card', amount: '5.00' },
+        { method: 'card', amount: '1.82' },
+      ],
+      due: null,
+    });
     expect(await kinds(s.id)).toEqual([
       'authorization:succeeded:5.00',
       'increment:declined:10.00',
