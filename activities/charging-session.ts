@@ -22,6 +22,7 @@ import { enqueueCommand } from '../db/repositories/chargePointCommands';
 import { getOrganization } from '../db/repositories/organizations';
 import { type OnLimit, resolveHoldPolicy } from '../db/repositories/holdPolicies';
 import { recordMovement, sessionMovements } from '../db/repositories/paymentMovements';
+import { adoptPreAuthorization } from '../db/repositories/preAuthorizations';
 import { paidWith } from './paid-with';
 import { upsertPayment } from '../db/repositories/payments';
 import { completeSessionWithReceipt } from '../db/repositories/receipts';
@@ -67,6 +68,8 @@ export interface OpenedSession {
   pricing?: PricingSnapshot;
   /** How the driver pays; absent in sessions opened before payment paths existed (card or invoice). */
   paymentMode?: PaymentMode;
+  /** The hold a remote start placed before the session, which the session captures instead of its own. */
+  preAuthorized?: { paymentId: string; amountAuthorized: string };
   /** A wallet payer's reservation plan: reserve `step` at a time, more at `incrementAtPercent` of it. */
   wallet?: { userId: string; currency: string; step: string; incrementAtPercent: string };
   hold?: {
@@ -193,6 +196,38 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
       const holdAmount = usable?.amount ?? payer.holdAmount;
       const paymentMode = paymentModeOf(payer, isFree(input, tariff, pricing));
       const canHold = paymentMode === 'card' && new Dec(holdAmount).gt(0);
+      // A remote start placed the hold already: the session takes it over instead of holding again.
+      const adopted = canHold
+        ? await adoptPreAuthorization(db, {
+            chargePointId: input.chargePointId,
+            idTag: input.idTag,
+            sessionId: input.sessionId,
+          })
+        : undefined;
+      if (adopted) {
+        const payment = await upsertPayment(db, {
+          organizationId: input.organizationId,
+          sessionId: input.sessionId,
+          provider: payments.name,
+          providerPaymentId: adopted.providerPaymentId,
+          status: 'authorized',
+          currency: adopted.currency,
+          amountAuthorized: adopted.amount,
+        });
+        await recordMovement(db, {
+          organizationId: input.organizationId,
+          sessionId: input.sessionId,
+          paymentId: payment.id,
+          kind: 'authorization',
+          status: 'succeeded',
+          amount: formatMoney(adopted.amount, adopted.currency),
+          amountMinor: toMinorUnits(adopted.amount, adopted.currency),
+          currency: adopted.currency,
+          providerReference: adopted.providerPaymentId,
+          idempotencyKey: `pre-authorization:${adopted.id}:adopt`,
+          detail: { pre_authorization_id: adopted.id },
+        });
+      }
       await markSessionOpened(db, input.sessionId, {
         userId: payer.userId,
         tariffVersionId: tariff.versionId,
@@ -206,6 +241,12 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         tariff,
         pricing,
         paymentMode,
+        preAuthorized: adopted
+          ? {
+              paymentId: adopted.providerPaymentId,
+              amountAuthorized: formatMoney(adopted.amount, adopted.currency),
+            }
+          : undefined,
         wallet:
           paymentMode === 'wallet' && payer.userId && new Dec(holdAmount).gt(0)
             ? {

@@ -8,6 +8,7 @@ import { createExemptionActivities } from './exemption';
 import { createInvoiceActivities } from './invoice';
 import { createMonthlyRunActivities } from './monthly-run';
 import { createPayoutActivities } from './payout';
+import { createPreAuthorizationActivities } from './pre-authorization';
 import { createReconciliationActivities } from './reconciliation';
 import { createSessionPaymentActivities } from './session-payments';
 import { createWalletActivities } from './wallet';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMonthlyRunActivities(deps),
     ...createPayoutActivities(deps),
     ...createReconciliationActivities(deps),
+    ...createPreAuthorizationActivities(deps),
     ...createSessionPaymentActivities(deps),
     ...createWalletActivities(deps),
     ...createWebhookActivities(deps),

@@ -122,6 +122,7 @@ export function createApp(deps: AppDeps): express.Express {
     providerRecords: deps.providerRecords,
     payments: deps.payments,
     sessions: deps.sessions,
+    preAuthorizations: deps.preAuthorizations,
   };
   const app = express();
   app.disable('x-powered-by');

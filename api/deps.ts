@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import type { SessionBridge } from '../ocpp/billing/session-bridge';
 import type { PaymentProvider } from '../payments/port';
 import type { ProviderRecords } from '../payments/provider-records';
+import type { PreAuthorizationControl } from './remote-start-hold';
 import type { WebhookControl } from './webhook-control';
 import type { Party } from '../documents/billing-document';
 import type { RunningCost } from '../workflows/charging-session/messages';
@@ -49,6 +50,8 @@ export interface AppDeps {
   payments?: PaymentProvider;
   /** Links a terminal's authorization to a running session; without it that route answers 503. */
   sessions?: Pick<SessionBridge, 'linkTerminalPayment'>;
+  /** Holds money before a remote start; without it (or `payments`) remote starts hold nothing. */
+  preAuthorizations?: PreAuthorizationControl;
 }
 
 export interface ScheduleControl {
@@ -73,4 +76,5 @@ export interface ResolvedDeps {
   providerRecords?: ProviderRecords;
   payments?: PaymentProvider;
   sessions?: Pick<SessionBridge, 'linkTerminalPayment'>;
+  preAuthorizations?: PreAuthorizationControl;
 }

@@ -19,6 +19,7 @@ import { createExemptionWorkflows } from '../api/exemption-workflows';
 import { createInvoiceWorkflows } from '../api/invoice-workflows';
 import { createPayoutWorkflows } from '../api/payout-workflows';
 import { createWebhookControl } from '../api/webhook-control';
+import { createPreAuthorizationControl } from '../api/remote-start-hold';
 import { DEFAULT_WEBHOOK_DELIVERY } from '../activities/webhook-delivery';
 import type { RetryPolicy } from '../db/repositories/webhookDeliveries';
 import type { PaymentProvider } from '../payments/port';
@@ -50,6 +51,8 @@ export interface ServerDeps {
   providerRecords?: ProviderRecords;
   /** Charges drivers' debts when they pay them through the API. */
   payments?: PaymentProvider;
+  /** How long a remote start's hold waits for its StartTransaction (seconds, default 180). */
+  preAuthorizationTimeoutSeconds?: number;
 }
 
 export interface RunningServer {
@@ -100,6 +103,10 @@ export async function startBillingServer(deps: ServerDeps): Promise<RunningServe
     providerRecords: deps.providerRecords,
     payments: deps.payments,
     sessions,
+    preAuthorizations: createPreAuthorizationControl(deps.client, {
+      taskQueue: deps.taskQueue,
+      timeoutMs: (deps.preAuthorizationTimeoutSeconds ?? 180) * 1000,
+    }),
   });
   // Each organization's monthly schedule; an organization created later gets its schedule at the next start.
   try {
@@ -185,6 +192,7 @@ async function main(): Promise<void> {
     webhooks: config.webhooks,
     providerRecords: createStripeRecords(stripe, { webhookSecret: config.stripeWebhookSecret }),
     payments: createStripeProvider(stripe),
+    preAuthorizationTimeoutSeconds: config.preAuthorizationTimeoutSeconds,
   });
   logger.info('server listening', { api: server.apiUrl, ocpp: server.ocppUrl });
   onShutdown(async () => {

@@ -28,6 +28,8 @@ export interface Config {
   exemptionExpireAfterSeconds: number;
   /** A month's invoice waits this long after the month ends for sessions from offline charge points. */
   invoiceGraceSeconds: number;
+  /** A hold placed before a remote start waits this long for its StartTransaction, then is released. */
+  preAuthorizationTimeoutSeconds: number;
   /** Accounting webhooks: retries back off from base to max and stop after the window; see docs/webhooks.md. */
   webhooks: {
     retry: { baseMs: number; maxMs: number; windowMs: number };
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exemptionRemindAfterSeconds: int('EXEMPTION_REMIND_AFTER_SECONDS', 3 * 24 * 3600),
     exemptionExpireAfterSeconds: int('EXEMPTION_EXPIRE_AFTER_SECONDS', 14 * 24 * 3600),
     invoiceGraceSeconds: int('INVOICE_GRACE_SECONDS', 3 * 24 * 3600),
+    preAuthorizationTimeoutSeconds: int('PRE_AUTHORIZATION_TIMEOUT_SECONDS', 180),
     webhooks: {
       retry: {
         baseMs: int('WEBHOOK_RETRY_BASE_SECONDS', 30) * 1000,

@@ -59,6 +59,7 @@ export type IdPrefix =
   | 'hp'
   | 'mv'
   | 'debt'
+  | 'pa'
   | 'wal'
   | 'wle'
   | 'wcr';

@@ -7,3 +7,4 @@ export { payout } from './payout/workflow';
 export { dailyReconciliation, reconciliation } from './reconciliation/workflow';
 export { webhookEndpoint } from './webhook-endpoint/workflow';
 export { holdSweep } from './hold-sweep/workflow';
+export { preAuthorizationExpiry } from './pre-authorization/workflow';

@@ -6,9 +6,11 @@ import { ChargePoint, getChargePoint } from '../../db/repositories/chargePoints'
 import { getSessionView } from '../../db/repositories/sessionViews';
 import { findIdTagByValue } from '../../db/repositories/users';
 import { ChargePointUnavailable, OcppError } from '../../ocpp/errors';
+import { holdForRemoteStart, releaseRemoteStartHold } from '../remote-start-hold';
 import type { ChargePointLink, ResolvedDeps } from '../deps';
 import { ApiError, invalidParam, resourceMissing } from '../errors';
 import { act, read } from '../handler';
+import { money } from '../json';
 import { queryString } from '../pagination';
 import { Body, optionalInteger, readBody, requiredEnum, requiredString } from '../validation';
 
@@ -146,19 +148,44 @@ export function registerChargePointCommandRoutes(router: Router, deps: ResolvedD
       }),
     );
 
-  post(
-    'remote-start',
-    async (body, orgId, db) => {
+  // A card payer's money is held before the charge point is asked; a refused start releases it at once.
+  router.post(
+    '/charge-points/:id/remote-start',
+    act(deps, async ({ db, org, params, body: raw }) => {
+      const body = readBody(raw, ['id_tag', 'connector_id']);
+      const cp = found(await getChargePoint(db, org.id, params.id), params.id);
       const idTag = requiredString(body, 'id_tag', { max: 20, trim: true });
       const connectorId = optionalInteger(body, 'connector_id', 1, 100);
       const tag = await findIdTagByValue(db, idTag);
-      if (!tag || tag.organizationId !== orgId) throw resourceMissing('id tag', idTag, 'id_tag');
-      return [
-        'RemoteStartTransaction',
-        { idTag: tag.idTag, ...(connectorId !== undefined && { connectorId }) },
-      ];
-    },
-    ['id_tag', 'connector_id'],
+      if (!tag || tag.organizationId !== org.id) throw resourceMissing('id tag', idTag, 'id_tag');
+      const hold = await holdForRemoteStart(deps, db, cp, tag.idTag);
+      let reply;
+      try {
+        reply = await send(deps, cp, 'RemoteStartTransaction', {
+          idTag: tag.idTag,
+          ...(connectorId !== undefined && { connectorId }),
+        });
+      } catch (err) {
+        await releaseRemoteStartHold(deps, db, hold);
+        throw err;
+      }
+      if (reply.body.status !== 'Accepted') await releaseRemoteStartHold(deps, db, hold);
+      const held = hold && reply.body.status === 'Accepted';
+      return {
+        status: 200,
+        body: {
+          ...reply.body,
+          pre_authorization: hold
+            ? {
+                id: hold.id,
+                amount: money(hold.amount, hold.currency),
+                currency: hold.currency,
+                status: held ? 'pending' : 'released',
+              }
+            : null,
+        },
+      };
+    }),
   );
 
   post(

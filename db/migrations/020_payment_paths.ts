@@ -19,9 +19,27 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('receipts', (t) => {
     t.jsonb('paid_with');
   });
+  // A hold placed before a remote start, for the session the charge point is asked to start. The session
+  // adopts it at StartTransaction; a start that is refused, or does not come in time, releases it.
+  await knex.schema.createTable('pre_authorizations', (t) => {
+    t.text('id').primary();
+    t.text('organization_id').notNullable().references('organizations.id');
+    t.text('charge_point_id').notNullable().references('charge_points.id');
+    t.text('id_tag').notNullable();
+    t.text('user_id').notNullable().references('users.id');
+    t.text('provider_payment_id').notNullable();
+    t.decimal('amount', 18, 4).notNullable();
+    t.specificType('currency', 'char(3)').notNullable();
+    t.text('status').notNullable().checkIn(['pending', 'adopted', 'released']);
+    t.text('session_id');
+    t.timestamp('expires_at', { useTz: true }).notNullable();
+    t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
+    t.index(['charge_point_id', 'status']);
+  });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTableIfExists('pre_authorizations');
   await knex.schema.alterTable('receipts', (t) => t.dropColumn('paid_with'));
   await knex.schema.alterTable('charging_sessions', (t) => {
     t.dropColumn('payment_mode');

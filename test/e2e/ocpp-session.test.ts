@@ -64,6 +64,8 @@ const startServer = () =>
     host: '127.0.0.1',
     apiPort: 0,
     ocppPort: 0,
+    payments: worker.payments,
+    preAuthorizationTimeoutSeconds: 2,
   });
 
 const rowCounts = async () => {
@@ -353,6 +355,96 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
       ['increment', 'declined', '10.00'],
       ['capture', 'succeeded', '4.55'],
     ]);
+  });
+
+  it('holds the money before a remote start: adopted by the session, released when refused or never started', async () => {
+    const cp = new RPCClient({
+      endpoint: server.ocppUrl,
+      identity: IDENTITY,
+      password: PASSWORD,
+      protocols: ['ocpp1.6'],
+      strictMode: true,
+      reconnect: false,
+    } as ConstructorParameters<typeof RPCClient>[0]);
+    let answer = 'Accepted';
+    cp.handle('RemoteStartTransaction', async () => ({ status: answer }));
+    await cp.connect();
+    const cpId = (await api('GET', '/charge-points?limit=100')).data.find(
+      (c: { identity: string }) => c.identity === IDENTITY,
+    ).id;
+    const intentOf = (id: string) =>
+      worker.fake.listPaymentIntents().find((pi) => pi.metadata?.pre_authorization_id === id)!;
+    try {
+      // Refused by the charge point: the hold goes back at once.
+      answer = 'Rejected';
+      const refused = await api('POST', `/charge-points/${cpId}/remote-start`, {
+        id_tag: ID_TAG,
+        connector_id: 5,
+      });
+      expect(refused).toMatchObject({
+        status: 'Rejected',
+        pre_authorization: { amount: '40.00', status: 'released' },
+      });
+      expect(intentOf(refused.pre_authorization.id).status).toBe('canceled');
+
+      // Accepted, but the car never starts: released when the 2 s wait is over.
+      answer = 'Accepted';
+      const idle = await api('POST', `/charge-points/${cpId}/remote-start`, {
+        id_tag: ID_TAG,
+        connector_id: 5,
+      });
+      expect(idle.pre_authorization.status).toBe('pending');
+      expect(intentOf(idle.pre_authorization.id).status).toBe('requires_capture');
+      const expired = await env.client.workflow
+        .getHandle(`pre-authorization:${idle.pre_authorization.id}`)
+        .result();
+      expect(expired).toBe(true);
+      expect(intentOf(idle.pre_authorization.id).status).toBe('canceled');
+
+      // Accepted and started: the session captures the hold placed before it, and places none of its own.
+      const started = await api('POST', `/charge-points/${cpId}/remote-start`, {
+        id_tag: ID_TAG,
+        connector_id: 5,
+      });
+      const t0 = Date.parse('2026-11-23T12:00:00Z');
+      const tx = (await cp.call('StartTransaction', {
+        connectorId: 5,
+        idTag: ID_TAG,
+        meterStart: 0,
+        timestamp: new Date(t0).toISOString(),
+      })) as { transactionId: number };
+      await cp.call('StopTransaction', {
+        transactionId: tx.transactionId,
+        meterStop: 2_000,
+        timestamp: new Date(t0 + 10 * 60_000).toISOString(),
+        reason: 'Remote',
+      });
+      const workflowId = `charging-session:${IDENTITY}:${tx.transactionId}`;
+      await env.client.workflow.getHandle(workflowId).result();
+      const intent = intentOf(started.pre_authorization.id);
+      // 2 kWh * 0.39 = 0.78; 10 min * 0.02 = 0.20; + 1.50
+      expect(intent).toMatchObject({ status: 'succeeded', amount_received: 248 });
+      expect(
+        await env.client.workflow.getHandle(`pre-authorization:${started.pre_authorization.id}`).result(),
+      ).toBe(false);
+      const list = await api('GET', '/sessions?limit=100');
+      const session = list.data.find(
+        (x: { transaction_id: number }) => x.transaction_id === tx.transactionId,
+      );
+      const timeline = await api('GET', `/sessions/${session.id}/payment-timeline`);
+      expect(
+        timeline.data.map((m: { kind: string; amount: string; provider_reference: string }) => [
+          m.kind,
+          m.amount,
+          m.provider_reference,
+        ]),
+      ).toEqual([
+        ['authorization', '40.00', intent.id],
+        ['capture', '2.48', intent.id],
+      ]);
+    } finally {
+      await cp.close({ code: 1000 });
+    }
   });
 
   it('bills every session of a simulated fleet exactly once through dropped connections and offline spells', async () => {

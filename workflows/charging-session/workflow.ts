@@ -158,7 +158,14 @@ export async function chargingSession(
 
   if (!carried) {
     opened = await openSession(input);
-    if (opened.status === 'active' && opened.hold) {
+    if (opened.status === 'active' && opened.hold && opened.preAuthorized) {
+      payment = {
+        paymentId: opened.preAuthorized.paymentId,
+        amountAuthorized: opened.preAuthorized.amountAuthorized,
+        authorizedAt: Date.now(),
+        increments: 0,
+      };
+    } else if (opened.status === 'active' && opened.hold) {
       const auth = await authorizePayment({
         sessionId: input.sessionId,
         organizationId: input.organizationId,
