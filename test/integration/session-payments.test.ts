@@ -469,6 +469,12 @@ describe('a prepaid wallet', () => {
       due: null,
     });
     expect(await wallet()).toMatchObject({ balance: '1.18', reserved: '0.00', available: '1.18' });
+    const history = await stack.env.client.workflow.getHandle(s.workflow_id).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history);
+    if (process.env.RECORD_HISTORY) {
+      const file = path.join(__dirname, '../replay/histories/charging-session-v5-wallet.json');
+      writeFileSync(file, JSON.stringify(JSON.parse(historyToJSON(history)), null, 2) + '\n');
+    }
     expect(stack.running.fake.listPaymentIntents().filter((pi) => pi.metadata?.session_id === s.id)).toEqual(
       [],
     );
