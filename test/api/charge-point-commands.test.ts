@@ -130,6 +130,8 @@ describe('central-system commands from the API', () => {
       action: 'RemoteStartTransaction',
       status: 'Accepted',
       response: { status: 'Accepted' },
+      // This API has no payment provider: nothing is held before the start (tested end to end in e2e).
+      pre_authorization: null,
     });
     expect(received).toEqual([
       { action: 'RemoteStartTransaction', params: { idTag: 'TAG-CMD', connectorId: 2 } },
