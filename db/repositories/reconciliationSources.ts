@@ -6,7 +6,8 @@ import type {
   PlatformRefund,
 } from '../../payments/reconciliation-model';
 
-// Our side of a reconciliation: captures (session payments, and invoices charged to the saved card), refunds,
+// Our side of a reconciliation: captures (session payments, invoices charged to the saved card, differences,
+// debts and wallet top-ups charged off-session), refunds,
 // disputes and the deliveries of their accounting events. Read by time window first, then by the provider's
 // ids that the window did not bring (a refund today of a payment captured last month).
 
@@ -74,6 +75,25 @@ function invoicePayments(db: Knex, organizationId: string): Knex.QueryBuilder {
     );
 }
 
+/**
+ * Charges that are not a session's hold: the difference above a hold charged off-session, a debt paid, a
+ * wallet top-up. Each is a PaymentIntent of its own, recorded as a movement with the provider's id.
+ */
+function chargedMovements(db: Knex, organizationId: string): Knex.QueryBuilder {
+  return db('payment_movements')
+    .where({ organization_id: organizationId, status: 'succeeded' })
+    .whereIn('kind', ['off_session_charge', 'debt_payment', 'wallet_top_up'])
+    .whereNotNull('provider_reference')
+    .select(
+      'id',
+      db.raw('provider_reference as provider_payment_id'),
+      db.raw("'captured' as status"),
+      'currency',
+      'amount',
+      db.raw('created_at as captured_at'),
+    );
+}
+
 export async function capturesIn(db: Knex, organizationId: string, w: Window): Promise<PlatformCapture[]> {
   const payments: CaptureRow[] = await sessionPayments(db, organizationId)
     .where({ status: 'captured' })
@@ -81,7 +101,10 @@ export async function capturesIn(db: Knex, organizationId: string, w: Window): P
   const invoices: CaptureRow[] = await invoicePayments(db, organizationId)
     .where('paid_at', '>=', w.from)
     .where('paid_at', '<', w.to);
-  return [...payments, ...invoices].map(toCapture);
+  const charges: CaptureRow[] = await chargedMovements(db, organizationId)
+    .where('created_at', '>=', w.from)
+    .where('created_at', '<', w.to);
+  return [...payments, ...invoices, ...charges].map(toCapture);
 }
 
 /** When the earliest hold behind a capture in the window was placed: the provider dates a payment by it. */
@@ -106,6 +129,7 @@ export async function capturesByProviderIds(
   const rows = await inChunks<CaptureRow>(providerPaymentIds, async (ids) => [
     ...(await sessionPayments(db, organizationId).whereIn('provider_payment_id', ids)),
     ...(await invoicePayments(db, organizationId).whereIn('payment_reference', ids)),
+    ...(await chargedMovements(db, organizationId).whereIn('provider_reference', ids)),
   ]);
   return rows.map(toCapture);
 }

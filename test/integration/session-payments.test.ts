@@ -515,6 +515,28 @@ describe('a prepaid wallet', () => {
   });
 });
 
+describe('the books', () => {
+  it('reconciles every charge of these sessions with the provider: holds, differences, debts paid, top-ups', async () => {
+    // One more difference charged off-session, so the day holds one whatever ran before.
+    await card('pm_card_visa_increment_declined');
+    await policy('5.00');
+    const s = await begin();
+    await outgrow(s.workflow_id, s.id);
+    await finish(s.workflow_id, s.id);
+    expect((await kinds(s.id)).at(-1)).toBe('off_session_charge:succeeded:1.82');
+    const org = (await as('owner')('GET', `/organizations/${stack.fx.organizationId}`)).body;
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: org.time_zone }).format(new Date());
+    const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const report = await as('billing')('POST', '/reconciliations', { from: today, to: tomorrow });
+    expect(report.status).toBe(201);
+    expect(report.body.differences_by_kind).toMatchObject({
+      missing_capture: 0,
+      amount_mismatch: 0,
+      refund_not_recorded: 0,
+    });
+  });
+});
+
 describe('hold policies', () => {
   it('refuses a bad hold policy with the field named, and writes nothing', async () => {
     const before = await db()('hold_policies').count('* as n').first();
