@@ -18,25 +18,17 @@
 // Usage: npm run build && node dist/bench/payments.js [sessions=100] [concurrency=20] [meterValues=6]
 //        [meterIntervalMs=0] [latencyMinMs=100] [latencyMaxMs=300] [warmup=concurrency]
 // BENCH_LOG=warn shows the platform's warnings (activity retries, provider errors) while it runs.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { startBenchStack } from './stack';
 import os from 'node:os';
-import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { connectChargePoint } from '../bin/ocpp-client';
 import { seedDemo } from '../bin/seed-demo';
 import { startBillingServer } from '../bin/server';
-import { createBillingWorker } from '../bin/worker';
-import { createDb, dropDatabase, ensureDatabase, migrateLatest } from '../db/knex';
 import { createChargePoint } from '../db/repositories/chargePoints';
 import { putHoldPolicy } from '../db/repositories/holdPolicies';
 import { createIdTag, createUser } from '../db/repositories/users';
-import { createSmtpMailer } from '../notifications/mailer';
-import { type FakeStripe, startFakeStripe } from '../payments/fake-stripe';
+import { type FakeStripe } from '../payments/fake-stripe';
 import { type PaymentProvider } from '../payments/port';
-import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const ANCHOR_SKELETON_SESSIONS_PER_S = 8.2; // skeleton session, 50 in flight, SQLite file
 const ANCHOR_SIGNALS_PER_S = 223; // signals into open workflows, SQLite file
@@ -365,35 +357,14 @@ async function main(): Promise<void> {
     warmup = concurrency,
   ] = args;
   process.env.LOG_LEVEL = process.env.BENCH_LOG ?? 'error';
-  Runtime.install({ logger: new DefaultLogger(process.env.BENCH_LOG === 'warn' ? 'WARN' : 'ERROR') });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ev-bench-payments-'));
-  const dbUrl = `postgres://postgres@127.0.0.1:5432/ev_billing_bench_payments_${process.pid}`;
-  await ensureDatabase(dbUrl);
-  const db = createDb(dbUrl, { min: 0, max: 20 });
-  await migrateLatest(db);
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: path.resolve(__dirname, '../../.tools/bin/temporal') },
-      dbFilename: path.join(dir, 'temporal.db'),
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
-  const fake = await startFakeStripe({ latencyMs: { min: latencyMin, max: latencyMax } });
   const meter = new CallMeter();
-  const worker = await createBillingWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
+  const { db, env, fake, dir, stop } = await startBenchStack({
+    name: 'payments',
     taskQueue: 'bench',
-    db,
-    payments: meter.wrap(
-      createStripeProvider(createStripeClient({ secretKey: 'sk_test_bench', apiBase: fake.url })),
-    ),
-    // Sessions send no e-mail; nothing listens here.
-    mailer: createSmtpMailer({ url: 'smtp://127.0.0.1:9', from: 'bench@localhost' }),
-    seller: { name: 'Bench', address: [] },
+    fake: { latencyMs: { min: latencyMin, max: latencyMax } },
+    payments: (provider) => meter.wrap(provider),
+    logLevel: process.env.BENCH_LOG === 'warn' ? 'WARN' : 'ERROR',
   });
-  const running = worker.run();
   const server = await startBillingServer({
     db,
     client: env.client,
@@ -449,13 +420,7 @@ async function main(): Promise<void> {
   );
 
   await server.close();
-  worker.shutdown();
-  await running;
-  await fake.close();
-  await env.teardown();
-  await db.destroy();
-  await dropDatabase(dbUrl);
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 }
 
 main().catch((err) => {

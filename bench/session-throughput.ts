@@ -2,19 +2,9 @@
 // durable) -> worker -> PostgreSQL and the Stripe fake. Prints sessions/s and per-message ack latencies,
 // next to the engine's own limits measured on this machine (ARCHITECTURE.md) as the anchors.
 // Usage: npm run build && node dist/bench/session-throughput.js [sessions=100] [concurrency=20] [meterValues=6]
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { startBenchStack } from './stack';
 import { connectChargePoint } from '../bin/ocpp-client';
 import { startBillingServer } from '../bin/server';
-import { createBillingWorker } from '../bin/worker';
-import { createDb, dropDatabase, ensureDatabase, migrateLatest } from '../db/knex';
-import { startFakeStripe } from '../payments/fake-stripe';
-import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
-import { createSmtpMailer } from '../notifications/mailer';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { seedDemo } from '../bin/seed-demo';
 import { createChargePoint } from '../db/repositories/chargePoints';
 
@@ -26,33 +16,7 @@ const pct = (xs: number[], p: number) =>
 
 async function main(): Promise<void> {
   const [sessions = 100, concurrency = 20, meterValues = 6] = process.argv.slice(2).map(Number);
-  process.env.LOG_LEVEL = 'error';
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ev-bench-'));
-  const dbUrl = `postgres://postgres@127.0.0.1:5432/ev_billing_bench_${process.pid}`;
-  await ensureDatabase(dbUrl);
-  const db = createDb(dbUrl, { min: 0, max: 20 });
-  await migrateLatest(db);
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: path.resolve(__dirname, '../../.tools/bin/temporal') },
-      dbFilename: path.join(dir, 'temporal.db'),
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
-  const fake = await startFakeStripe();
-  const worker = await createBillingWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: 'bench',
-    db,
-    payments: createStripeProvider(createStripeClient({ secretKey: 'sk_test_bench', apiBase: fake.url })),
-    // Sessions send no e-mail; nothing listens here.
-    mailer: createSmtpMailer({ url: 'smtp://127.0.0.1:9', from: 'bench@localhost' }),
-    seller: { name: 'Bench', address: [] },
-  });
-  const running = worker.run();
+  const { db, env, dir, stop } = await startBenchStack({ name: 'sessions', taskQueue: 'bench' });
   const server = await startBillingServer({
     db,
     client: env.client,
@@ -143,13 +107,7 @@ async function main(): Promise<void> {
   }
 
   await server.close();
-  worker.shutdown();
-  await running;
-  await fake.close();
-  await env.teardown();
-  await db.destroy();
-  await dropDatabase(dbUrl);
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 }
 
 main().catch((err) => {

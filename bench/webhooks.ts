@@ -4,27 +4,17 @@
 // the receiver's 2xx, p50/p99: the rate draining a committed backlog, and the lag at a steady event rate.
 // It also checks that every event arrived once and each object's events in order.
 // Usage: npm run bench:webhooks -- [events=10000] [objects=2000] [rate=200] [steadySeconds=15]
+import { startBenchStack } from './stack';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { DEFAULT_WEBHOOK_DELIVERY } from '../activities/webhook-delivery';
-import { createBillingWorker } from '../bin/worker';
 import { seedDemo } from '../bin/seed-demo';
 import { createLogger } from '../config/logger';
-import { createDb, dropDatabase, ensureDatabase, migrateLatest } from '../db/knex';
 import { recordEvent } from '../db/repositories/events';
 import { createEndpoint } from '../db/repositories/webhookEndpoints';
 import type { EventEnvelope, EventType } from '../events/types';
-import { createSmtpMailer } from '../notifications/mailer';
-import { startFakeStripe } from '../payments/fake-stripe';
-import { createStripeClient, createStripeProvider } from '../payments/stripe-adapter';
 import { createExampleReceiver } from '../webhooks/example-receiver';
 import { createOutboxRelay } from '../webhooks/outbox-relay';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 // One object's life, in order: five events of distinct types (one event per type and object).
 const LIFE: EventType[] = [
@@ -42,33 +32,7 @@ const pct = (xs: number[], p: number) =>
 
 async function main(): Promise<void> {
   const [events = 10000, objects = 2000, rate = 200, steadySeconds = 15] = process.argv.slice(2).map(Number);
-  process.env.LOG_LEVEL = 'error';
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'ev-bench-webhooks-'));
-  const dbUrl = `postgres://postgres@127.0.0.1:5432/ev_billing_bench_webhooks`;
-  await dropDatabase(dbUrl);
-  await ensureDatabase(dbUrl);
-  const db = createDb(dbUrl, { min: 0, max: 20 });
-  await migrateLatest(db);
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: path.resolve(__dirname, '../../.tools/bin/temporal') },
-      dbFilename: path.join(dir, 'temporal.db'),
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
-  const fake = await startFakeStripe();
-  const worker = await createBillingWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: 'bench-webhooks',
-    db,
-    payments: createStripeProvider(createStripeClient({ secretKey: 'sk_test_bench', apiBase: fake.url })),
-    mailer: createSmtpMailer({ url: 'smtp://127.0.0.1:9', from: 'bench@localhost' }),
-    seller: { name: 'Bench', address: [] },
-  });
-  const running = worker.run();
+  const { db, env, dir, stop } = await startBenchStack({ name: 'webhooks', taskQueue: 'bench-webhooks' });
   const relay = createOutboxRelay({
     db,
     client: env.client,
@@ -199,13 +163,7 @@ async function main(): Promise<void> {
 
   await relay.close();
   receiver.close();
-  worker.shutdown();
-  await running;
-  await env.teardown();
-  await fake.close();
-  await db.destroy();
-  await dropDatabase(dbUrl);
-  rmSync(dir, { recursive: true, force: true });
+  await stop();
 }
 
 main().catch((err) => {
