@@ -56,6 +56,17 @@ async function rawSocket(): Promise<{ send(frame: string): Promise<unknown[]>; c
   };
 }
 
+/** A strict ocpp-rpc client for the test charge point, for tests that answer the central system's calls. */
+const strictClient = () =>
+  new RPCClient({
+    endpoint: server.ocppUrl,
+    identity: IDENTITY,
+    password: PASSWORD,
+    protocols: ['ocpp1.6'],
+    strictMode: true,
+    reconnect: false,
+  } as ConstructorParameters<typeof RPCClient>[0]);
+
 const startServer = () =>
   startBillingServer({
     db: tdb.db,
@@ -226,14 +237,7 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
       payment_method_id: 'pm_card_chargeDeclined',
     });
     await api('POST', '/id-tags', { id_tag: 'E2E-DECLINED', user_id: user.id, type: 'rfid' });
-    const cp = new RPCClient({
-      endpoint: server.ocppUrl,
-      identity: IDENTITY,
-      password: PASSWORD,
-      protocols: ['ocpp1.6'],
-      strictMode: true,
-      reconnect: false,
-    } as ConstructorParameters<typeof RPCClient>[0]);
+    const cp = strictClient();
     const stopRequested = new Promise<{ transactionId: number }>((resolve) => {
       cp.handle('RemoteStopTransaction', async ({ params }) => {
         resolve(params as { transactionId: number });
@@ -292,14 +296,7 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
       payment_method_id: 'pm_card_visa_increment_declined',
     });
     await api('POST', '/id-tags', { id_tag: 'E2E-CAPPED', user_id: user.id, type: 'rfid' });
-    const cp = new RPCClient({
-      endpoint: server.ocppUrl,
-      identity: IDENTITY,
-      password: PASSWORD,
-      protocols: ['ocpp1.6'],
-      strictMode: true,
-      reconnect: false,
-    } as ConstructorParameters<typeof RPCClient>[0]);
+    const cp = strictClient();
     const stopRequested = new Promise<{ transactionId: number }>((resolve) => {
       cp.handle('RemoteStopTransaction', async ({ params }) => {
         resolve(params as { transactionId: number });
@@ -358,14 +355,7 @@ describe('a charge point session through the OCPP bridge, end to end', () => {
   });
 
   it('holds the money before a remote start: adopted by the session, released when refused or never started', async () => {
-    const cp = new RPCClient({
-      endpoint: server.ocppUrl,
-      identity: IDENTITY,
-      password: PASSWORD,
-      protocols: ['ocpp1.6'],
-      strictMode: true,
-      reconnect: false,
-    } as ConstructorParameters<typeof RPCClient>[0]);
+    const cp = strictClient();
     let answer = 'Accepted';
     cp.handle('RemoteStartTransaction', async () => ({ status: answer }));
     await cp.connect();
