@@ -20,7 +20,7 @@ import {
 import { priceRunning } from '../workflows/charging-session/pricing';
 import { enqueueCommand } from '../db/repositories/chargePointCommands';
 import { getOrganization } from '../db/repositories/organizations';
-import { type OnLimit, resolveHoldPolicy } from '../db/repositories/holdPolicies';
+import { holdFor, type OnLimit } from '../db/repositories/holdPolicies';
 import { recordMovement, sessionMovements } from '../db/repositories/paymentMovements';
 import { adoptPreAuthorization } from '../db/repositories/preAuthorizations';
 import { paidWith } from './paid-with';
@@ -186,14 +186,13 @@ export function createChargingSessionActivities({ db, payments }: ChargingSessio
         payer,
         at,
       });
-      const policy = await resolveHoldPolicy(db, {
+      const { amount: holdAmount, policy: usable } = await holdFor(db, {
         organizationId: input.organizationId,
         chargePointId: input.chargePointId,
         userType: payer.userType,
+        currency: tariff.currency,
+        fallback: payer.holdAmount,
       });
-      // A policy in another currency than the tariff's cannot be held: the charge point's amount applies.
-      const usable = policy && policy.currency === tariff.currency ? policy : undefined;
-      const holdAmount = usable?.amount ?? payer.holdAmount;
       const paymentMode = paymentModeOf(payer, isFree(input, tariff, pricing));
       const canHold = paymentMode === 'card' && new Dec(holdAmount).gt(0);
       // A remote start placed the hold already: the session takes it over instead of holding again.

@@ -13,7 +13,7 @@ import {
 } from '../db/repositories/invoices';
 import { getOrganization, Organization } from '../db/repositories/organizations';
 import { Mailer, sendOnce } from '../notifications/mailer';
-import { formatMoney, toMinorUnits } from '../pricing/money';
+import { Dec, formatMoney, toMinorUnits } from '../pricing/money';
 import { PaymentProvider, PaymentRejectedError } from '../payments/port';
 import { buyerOf } from './parties';
 
@@ -92,7 +92,8 @@ export function createInvoiceActivities({ db, payments, mailer, seller, paymentT
         invoiceId: issued.id,
         number: issued.number,
         status: issued.status,
-        chargeable: issued.status === 'issued' && Number(issued.amountPayable) > 0 && !!org.paymentMethodId,
+        chargeable:
+          issued.status === 'issued' && new Dec(issued.amountPayable).gt(0) && !!org.paymentMethodId,
       };
     },
 

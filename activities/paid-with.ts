@@ -1,5 +1,5 @@
 import type { Movement } from '../db/repositories/paymentMovements';
-import { formatMoney } from '../pricing/money';
+import { Dec, formatMoney } from '../pricing/money';
 
 // What a receipt says about how its session was paid: each payment that covered part of it (the card's
 // capture and a difference charged afterwards, a wallet, a terminal) and who owes the rest.
@@ -12,9 +12,11 @@ export interface PaidWith {
   roaming_party?: string;
 }
 
+// The movements that paid for the session, and how.
 const METHOD_OF: Partial<Record<Movement['kind'], string>> = {
   capture: 'card',
   off_session_charge: 'card',
+  wallet_settlement: 'wallet',
 };
 
 export function paidWith(
@@ -26,13 +28,9 @@ export function paidWith(
   const card = movements.find((m) => m.kind === 'authorization')?.detail?.['card'] as
     { brand: string; last4: string } | undefined;
   const payments = movements
-    .filter(
-      (m) =>
-        m.status === 'succeeded' &&
-        (METHOD_OF[m.kind] || m.kind === ('wallet_settlement' as Movement['kind'])),
-    )
+    .filter((m) => m.status === 'succeeded' && METHOD_OF[m.kind])
     .map((m) => {
-      const method = mode === 'terminal' ? 'terminal' : (METHOD_OF[m.kind] ?? 'wallet');
+      const method = mode === 'terminal' ? 'terminal' : METHOD_OF[m.kind]!;
       return {
         method,
         amount: formatMoney(m.amount, m.currency),
@@ -40,7 +38,7 @@ export function paidWith(
         ...(method === 'card' && card ? { brand: card.brand, last4: card.last4 } : {}),
       };
     });
-  const owed = Number(amountDue) > 0;
+  const owed = new Dec(amountDue).gt(0);
   const debt = movements.some((m) => m.kind === 'debt');
   return {
     mode: mode ?? (payments.length > 0 ? 'card' : 'invoice'),

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { paymentModeOf } from '../activities/charging-session';
 import { releasePreAuthorization } from '../activities/pre-authorization';
 import type { ChargePoint } from '../db/repositories/chargePoints';
-import { resolveHoldPolicy } from '../db/repositories/holdPolicies';
+import { holdFor } from '../db/repositories/holdPolicies';
 import { recordMovement } from '../db/repositories/paymentMovements';
 import {
   newPreAuthorizationId,
@@ -44,12 +44,13 @@ export async function holdForRemoteStart(
     at: new Date(),
   });
   if (!tariff) return undefined;
-  const policy = await resolveHoldPolicy(db, {
+  const { amount } = await holdFor(db, {
     organizationId: cp.organizationId,
     chargePointId: cp.id,
     userType: payer.userType,
+    currency: tariff.currency,
+    fallback: payer.holdAmount,
   });
-  const amount = policy && policy.currency === tariff.currency ? policy.amount : payer.holdAmount;
   if (!new Dec(amount).gt(0)) return undefined;
   const id = newPreAuthorizationId();
   const idempotencyKey = `pre-authorization:${id}:authorize`;

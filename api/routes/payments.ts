@@ -14,6 +14,7 @@ import { sessionMovements, type Movement } from '../../db/repositories/paymentMo
 import { isCurrency, minorUnitDigits } from '../../pricing/currency';
 import { Dec } from '../../pricing/money';
 import { OPERATORS } from '../auth';
+import { cardToCharge, chargeCard } from '../card-charges';
 import type { ResolvedDeps } from '../deps';
 import { ApiError, invalidParam, missingParam, resourceMissing } from '../errors';
 import { act, read, write } from '../handler';
@@ -241,32 +242,20 @@ export function registerPaymentRoutes(router: Router, deps: ResolvedDeps): void 
             `Debt ${debt.id} is already ${debt.status}.`,
           );
         }
-        const payments = deps.payments;
-        if (!payments)
-          throw new ApiError(503, 'api_error', 'payments_unavailable', 'Payments are not configured here.');
         const user = await db('users').where({ organization_id: org.id, id: debt.userId }).first();
-        const paymentMethodId =
-          optionalString(body, 'payment_method_id', {
-            max: 255,
-            pattern: /^pm_[A-Za-z0-9_]+$/,
-            patternMessage: 'must be a payment method id (pm_...)',
-          }) ?? user?.payment_method_id;
-        if (!paymentMethodId) throw missingParam('payment_method_id');
-        if (!user?.payment_customer_id) {
-          throw new ApiError(
-            409,
-            'invalid_request_error',
-            'no_payment_customer',
-            `User ${debt.userId} has no payment customer to charge.`,
-          );
-        }
+        const paymentMethodId = cardToCharge(body, user?.payment_method_id);
         const key = `debt:${debt.id}:pay:${paymentMethodId}`;
-        const result = await payments.chargeOffSession({
-          customerId: user.payment_customer_id,
+        const amount = money(debt.amount, debt.currency)!;
+        const charged = await chargeCard(deps, db, {
+          organizationId: org.id,
+          sessionId: debt.sessionId,
+          userId: debt.userId,
+          customerId: user?.payment_customer_id ?? null,
           paymentMethodId,
-          amountMinor: toMinorUnits(debt.amount, debt.currency),
+          amount,
           currency: debt.currency,
           idempotencyKey: key,
+          kind: 'debt_payment',
           description: `Debt ${debt.id} for session ${debt.sessionId}`,
           metadata: { debt_id: debt.id, session_id: debt.sessionId, organization_id: org.id },
         });
@@ -275,25 +264,15 @@ export function registerPaymentRoutes(router: Router, deps: ResolvedDeps): void 
           sessionId: debt.sessionId,
           userId: debt.userId,
           kind: 'debt_payment',
-          status: result.outcome === 'charged' ? 'succeeded' : result.outcome,
-          amount: money(debt.amount, debt.currency)!,
+          status: 'succeeded',
+          amount,
           amountMinor: toMinorUnits(debt.amount, debt.currency),
           currency: debt.currency,
-          providerReference: result.paymentId ?? null,
+          providerReference: charged.paymentId,
           idempotencyKey: key,
-          detail: result.outcome === 'charged' ? undefined : { code: result.code, message: result.message },
         });
-        if (result.outcome !== 'charged') {
-          throw new ApiError(
-            402,
-            'card_error',
-            result.outcome,
-            `The card was not charged: ${result.message}`,
-            'payment_method_id',
-          );
-        }
         const paid = await db.transaction(async (trx) => {
-          const updated = await markDebtPaid(trx, debt.id, result.paymentId);
+          const updated = await markDebtPaid(trx, debt.id, charged.paymentId);
           await appendAudit(trx, {
             organizationId: org.id,
             actor: { type: 'member', id: principal.memberId },

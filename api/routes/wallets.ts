@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Request, Router } from 'express';
 import type { Knex } from 'knex';
 import { appendAudit } from '../../db/repositories/auditLog';
-import { recordMovement } from '../../db/repositories/paymentMovements';
 import {
   getPaymentMode,
   type PaymentModeView,
@@ -21,9 +20,10 @@ import {
   type WalletEntry,
   walletHistory,
 } from '../../db/repositories/wallets';
+import { Dec } from '../../pricing/money';
 import { minorUnitDigits } from '../../pricing/currency';
-import { toMinorUnits } from '../../pricing/money';
 import { OPERATORS } from '../auth';
+import { cardToCharge, chargeCard } from '../card-charges';
 import type { ResolvedDeps } from '../deps';
 import { ApiError, invalidParam, missingParam, resourceMissing } from '../errors';
 import { act, type RequestContext, read, write } from '../handler';
@@ -32,7 +32,6 @@ import { listEnvelope, parsePage } from '../pagination';
 import {
   type Body,
   optionalEnum,
-  optionalString,
   parseTimestamp,
   readBody,
   requiredDecimal,
@@ -215,26 +214,11 @@ export function registerWalletRoutes(router: Router, deps: ResolvedDeps): void {
     const user = await userOf(db, org.id, params.id);
     const currency = await currencyFor(ctx, user.id);
     const amount = amountParam(body, currency);
-    const paymentMethodId =
-      optionalString(body, 'payment_method_id', {
-        max: 255,
-        pattern: /^pm_[A-Za-z0-9_]+$/,
-        patternMessage: 'must be a payment method id (pm_...)',
-      }) ?? user.paymentMethodId;
-    if (!paymentMethodId) throw missingParam('payment_method_id');
-    if (!user.paymentCustomerId) {
-      throw new ApiError(
-        409,
-        'invalid_request_error',
-        'no_payment_customer',
-        `User ${user.id} has no payment customer to charge.`,
-      );
-    }
+    const paymentMethodId = cardToCharge(body, user.paymentMethodId);
     const providerKey = `wallet-top-up:${user.id}:${key ?? randomUUID()}`;
     const done = await db('wallet_entries').where({ idempotency_key: providerKey }).first('amount', 'detail');
     if (done) {
-      const same =
-        Number(done.amount) === Number(amount) && done.detail?.payment_method_id === paymentMethodId;
+      const same = new Dec(done.amount).eq(amount) && done.detail?.payment_method_id === paymentMethodId;
       if (!same) {
         throw new ApiError(
           409,
@@ -245,41 +229,19 @@ export function registerWalletRoutes(router: Router, deps: ResolvedDeps): void {
         );
       }
     }
-    const payments = deps.payments;
-    if (!payments)
-      throw new ApiError(503, 'api_error', 'payments_unavailable', 'Payments are not configured here.');
-    const amountMinor = toMinorUnits(amount, currency);
-    const result = await payments.chargeOffSession({
+    const result = await chargeCard(deps, db, {
+      organizationId: org.id,
+      sessionId: null,
+      userId: user.id,
       customerId: user.paymentCustomerId,
       paymentMethodId,
-      amountMinor,
+      amount,
       currency,
       idempotencyKey: providerKey,
+      kind: 'wallet_top_up',
       description: `Wallet top-up for user ${user.id}`,
       metadata: { user_id: user.id, organization_id: org.id, kind: 'wallet_top_up' },
     });
-    if (result.outcome !== 'charged') {
-      await recordMovement(db, {
-        organizationId: org.id,
-        sessionId: null,
-        userId: user.id,
-        kind: 'wallet_top_up',
-        status: result.outcome,
-        amount: money(amount, currency)!,
-        amountMinor,
-        currency,
-        providerReference: result.paymentId ?? null,
-        idempotencyKey: providerKey,
-        detail: { code: result.code, message: result.message, payment_method_id: paymentMethodId },
-      });
-      throw new ApiError(
-        402,
-        'card_error',
-        result.outcome,
-        `The card was not charged: ${result.message}`,
-        'payment_method_id',
-      );
-    }
     const credited = await db.transaction(async (trx) => {
       const c = await mapped(() =>
         topUp(trx, {

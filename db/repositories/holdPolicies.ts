@@ -137,3 +137,22 @@ export async function resolveHoldPolicy(
   );
   return candidates.sort((a, b) => specificity(b) - specificity(a))[0];
 }
+
+/**
+ * What a session holds: the matching policy's amount when the policy is in the tariff's currency (another
+ * currency cannot be held), else the charge point's own hold amount. `policy` is the one that applies.
+ */
+export async function holdFor(
+  db: Knex,
+  at: {
+    organizationId: string;
+    chargePointId: string;
+    userType: string | null;
+    currency: string;
+    fallback: string;
+  },
+): Promise<{ amount: string; policy: HoldPolicy | undefined }> {
+  const found = await resolveHoldPolicy(db, at);
+  const policy = found && found.currency === at.currency ? found : undefined;
+  return { amount: policy?.amount ?? at.fallback, policy };
+}

@@ -93,6 +93,7 @@ export async function sessionMovements(
     kind: r.kind,
     status: r.status,
     amount: canonicalDecimal(r.amount),
+    // A bigint column holding a whole count of minor units, the port's unit: a safe integer, never a fraction.
     amountMinor: Number(r.amount_minor),
     currency: r.currency,
     providerReference: r.provider_reference,

@@ -168,10 +168,9 @@ export async function findPayerContext(
   idTag: string,
 ): Promise<PayerContext> {
   const cp = await db('charge_points').where({ id: chargePointId }).first('hold_amount');
-  const tag = await findIdTagByValue(db, idTag);
-  const tagRow = tag ? await db('id_tags').where({ id: tag.id }).first('type', 'roaming_party') : undefined;
-  const user =
-    tag && tag.organizationId === organizationId ? await getUser(db, organizationId, tag.userId) : undefined;
+  const found = await findIdTagByValue(db, idTag);
+  const tag = found && found.organizationId === organizationId ? found : undefined;
+  const user = tag ? await getUser(db, organizationId, tag.userId) : undefined;
   return {
     userId: user?.id ?? null,
     userType: user?.userType ?? null,
@@ -179,8 +178,8 @@ export async function findPayerContext(
     paymentMethodId: user?.paymentMethodId ?? null,
     paymentCustomerId: user?.paymentCustomerId ?? null,
     holdAmount: cp?.hold_amount ?? '0',
-    paymentMode: user ? ((await db('users').where({ id: user.id }).first())?.payment_mode ?? null) : null,
-    tagType: tag && tag.organizationId === organizationId ? (tagRow?.type ?? null) : null,
-    roamingParty: tag && tag.organizationId === organizationId ? (tagRow?.roaming_party ?? null) : null,
+    paymentMode: user?.paymentMode ?? null,
+    tagType: tag?.type ?? null,
+    roamingParty: tag?.roamingParty ?? null,
   };
 }

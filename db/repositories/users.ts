@@ -19,6 +19,8 @@ export interface User {
   paymentMethodId: string | null;
   /** Membership rule conditions hold for sessions that start before this instant. */
   membershipValidUntil: Date | null;
+  /** How the user pays (db/migrations/019); null: their card when they have one, else the invoice. */
+  paymentMode: string | null;
   createdAt: Date;
 }
 
@@ -55,6 +57,7 @@ interface UserRow {
   payment_customer_id: string | null;
   payment_method_id: string | null;
   membership_valid_until: Date | null;
+  payment_mode?: string | null;
   created_at: Date;
 }
 
@@ -85,6 +88,7 @@ const toUser = (row: UserRow): User => ({
   paymentCustomerId: row.payment_customer_id,
   paymentMethodId: row.payment_method_id,
   membershipValidUntil: row.membership_valid_until,
+  paymentMode: row.payment_mode ?? null,
   createdAt: row.created_at,
 });
 

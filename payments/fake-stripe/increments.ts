@@ -5,7 +5,7 @@
 import { expireIfDue, type HoldContext } from './captures';
 import { type FakeCardDetails } from './charges';
 import { type FormObject } from './form-body';
-import { optionalInteger, optionalMetadata, optionalString } from './params';
+import { optionalMetadata, optionalString, requiredAmount } from './params';
 import { type FakePaymentIntent } from './payment-intents';
 import { FakeStripeError, invalidParam, invalidState } from './stripe-error';
 import { type CardDecline, incrementDeclineFor } from './test-cards';
@@ -98,10 +98,7 @@ export interface IncrementContext extends HoldContext {
 
 /** `POST /v1/payment_intents/{id}/increment_authorization`; returns the intent, changed. */
 export function incrementHold(id: string, params: FormObject, ctx: IncrementContext): FakePaymentIntent {
-  const amount = optionalInteger(params, 'amount');
-  if (amount === undefined) {
-    throw invalidParam('Missing required param: amount.', { code: 'parameter_missing', param: 'amount' });
-  }
+  const amount = requiredAmount(params);
   const metadata = optionalMetadata(params);
   const description = optionalString(params, 'description');
   const intent = ctx.find(id);

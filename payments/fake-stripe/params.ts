@@ -119,3 +119,24 @@ export function optionalHash(
   }
   return value;
 }
+
+/** A required integer amount, in minor units. */
+export function requiredAmount(params: FormObject, name = 'amount'): number {
+  const amount = optionalInteger(params, name);
+  if (amount === undefined) {
+    throw invalidParam(`Missing required param: ${name}.`, { code: 'parameter_missing', param: name });
+  }
+  return amount;
+}
+
+/** A required three-letter currency code, as the caller spelled it. */
+export function requiredCurrency(params: FormObject): string {
+  const currency = optionalString(params, 'currency');
+  if (currency === undefined) {
+    throw invalidParam('Missing required param: currency.', { code: 'parameter_missing', param: 'currency' });
+  }
+  if (!/^[a-zA-Z]{3}$/.test(currency)) {
+    throw invalidParam(`Invalid currency: ${currency.slice(0, 20)}.`, { param: 'currency' });
+  }
+  return currency;
+}

@@ -19,11 +19,12 @@ import {
   optionalBoolean,
   optionalEnum,
   optionalHash,
-  optionalInteger,
   optionalMetadata,
   optionalString,
   optionalStringList,
   rejectUnknown,
+  requiredAmount,
+  requiredCurrency,
 } from './params';
 import {
   cardOptions,
@@ -202,10 +203,7 @@ export class PaymentIntentStore {
   create(params: FormObject): object {
     rejectUnknown(params, createParams);
     const expand = expansions(params, expandable);
-    const amount = optionalInteger(params, 'amount');
-    if (amount === undefined) {
-      throw invalidParam('Missing required param: amount.', { code: 'parameter_missing', param: 'amount' });
-    }
+    const amount = requiredAmount(params);
     if (amount < 1) {
       throw invalidParam('Amount must be at least 1 in minor units.', {
         code: 'amount_too_small',
@@ -218,16 +216,7 @@ export class PaymentIntentStore {
         param: 'amount',
       });
     }
-    const currency = optionalString(params, 'currency');
-    if (currency === undefined) {
-      throw invalidParam('Missing required param: currency.', {
-        code: 'parameter_missing',
-        param: 'currency',
-      });
-    }
-    if (!/^[a-zA-Z]{3}$/.test(currency)) {
-      throw invalidParam(`Invalid currency: ${currency.slice(0, 20)}.`, { param: 'currency' });
-    }
+    const currency = requiredCurrency(params);
     const captureMethod = optionalEnum(params, 'capture_method', captureMethods) ?? 'automatic_async';
     const confirm = optionalBoolean(params, 'confirm') ?? false;
     const offSession = params.off_session === undefined ? false : params.off_session !== 'false';

@@ -3,11 +3,12 @@
 import { type FormObject } from './form-body';
 import { type Clock, stripeId } from './ids';
 import {
-  optionalInteger,
   optionalMetadata,
   optionalString,
   optionalStringList,
   rejectUnknown,
+  requiredAmount,
+  requiredCurrency,
 } from './params';
 import { invalidParam, noSuchObject } from './stripe-error';
 
@@ -77,26 +78,14 @@ export class TransferStore {
 
   create(params: FormObject): FakeTransfer {
     rejectUnknown(params, createParams);
-    const amount = optionalInteger(params, 'amount');
-    if (amount === undefined) {
-      throw invalidParam('Missing required param: amount.', { code: 'parameter_missing', param: 'amount' });
-    }
+    const amount = requiredAmount(params);
     if (amount < 1) {
       throw invalidParam('This value must be greater than or equal to 1.', {
         code: 'amount_too_small',
         param: 'amount',
       });
     }
-    const currency = optionalString(params, 'currency');
-    if (currency === undefined) {
-      throw invalidParam('Missing required param: currency.', {
-        code: 'parameter_missing',
-        param: 'currency',
-      });
-    }
-    if (!/^[a-zA-Z]{3}$/.test(currency)) {
-      throw invalidParam(`Invalid currency: ${currency.slice(0, 20)}.`, { param: 'currency' });
-    }
+    const currency = requiredCurrency(params);
     const destination = optionalString(params, 'destination');
     if (!destination) {
       throw invalidParam('Missing required param: destination.', {
